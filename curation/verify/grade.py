@@ -1,0 +1,39 @@
+"""Grade one response against one AnswerSpec: the dispatch by answer kind that runs inside a pool worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curation.records.answer import AnswerSpec, CodeAnswer, FieldError, answer_from_dict
+from curation.verify.extract import final_segment
+
+VERIFIER_VERSION = "0.1.0"
+
+
+def grade_answer(answer: AnswerSpec, response: str, timeout: float = 10.0) -> tuple[str, dict[str, Any]]:
+    """(status, details) for one response; never raises on hostile text."""
+    final = final_segment(response)
+    if final is None:
+        return "no_answer", {"reason": "unclosed <think> block"}
+    if isinstance(answer, CodeAnswer):
+        from curation.verify.code import grade_code
+
+        return grade_code(answer, final, timeout=timeout)
+    from curation.verify.text import grade_text
+
+    return grade_text(answer, final)
+
+
+def grade_task(answer: dict, response: str, timeout: float = 10.0) -> dict[str, Any]:
+    """JSON in, JSON out: what a worker runs for one task. ``{"status": ..., "details": {...}}``."""
+    try:
+        spec = answer_from_dict(answer)
+    except FieldError as exc:
+        return {
+            "status": "invalid_problem",
+            "details": {"reason": str(exc), "verifier_version": VERIFIER_VERSION},
+        }
+    status, details = grade_answer(spec, response, timeout=timeout)
+    details = dict(details)
+    details["verifier_version"] = VERIFIER_VERSION
+    return {"status": status, "details": details}

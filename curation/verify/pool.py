@@ -1,0 +1,379 @@
+"""A warm pool of sandboxed grading workers: thread-safe ``submit`` / streaming ``map``.
+
+>>> with GradingPool(workers=2, timeout=5) as pool:
+...     pool.submit(answer, response).result()
+{'status': 'correct', 'details': {...}}
+
+One dispatcher thread per worker takes up to ``batch_size`` queued tasks, sends them as one message, and reads the
+results as they come. A watchdog guards each task: a worker that gives no answer within ``2 * timeout + margin``
+(reference run plus model run, plus slack) is killed and restarted, the task it was on becomes ``timeout`` and the
+rest of its batch goes back to the front of the queue. A worker that dies is restarted and its unanswered tasks are
+resubmitted once; a task that was already resubmitted once becomes ``error``. Workers start lazily (on first use,
+all at once, in parallel) with a clean environment (no tokens or keys), and die with this process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from curation.verify import sandbox
+
+DEFAULT_BATCH_SIZE = 16
+WATCHDOG_MARGIN_S = 10.0
+WORKER_START_TIMEOUT_S = 180.0
+MAX_START_FAILURES = 3
+
+
+@dataclass
+class _Item:
+    answer: dict
+    response: str
+    timeout: float
+    future: Future
+    resubmitted: bool = False
+    started: bool = False
+
+
+class _TaskQueue:
+    """FIFO of pending items with put-back-at-front, for dispatchers that take several at once."""
+
+    def __init__(self) -> None:
+        self._items: deque[_Item] = deque()
+        self._cond = threading.Condition()
+        self.closed = False
+
+    def put(self, item: _Item) -> None:
+        with self._cond:
+            if self.closed:
+                raise RuntimeError("the grading pool is closed")
+            self._items.append(item)
+            self._cond.notify()
+
+    def put_front(self, items: list[_Item]) -> None:
+        with self._cond:
+            self._items.extendleft(reversed(items))
+            self._cond.notify_all()
+
+    def take(self, max_items: int) -> list[_Item]:
+        """Up to ``max_items``, blocking for the first; [] once closed and empty."""
+        with self._cond:
+            while not self._items and not self.closed:
+                self._cond.wait()
+            out = []
+            while self._items and len(out) < max_items:
+                out.append(self._items.popleft())
+            return out
+
+    def close(self) -> list[_Item]:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+            return list(self._items)
+
+    def drain(self) -> list[_Item]:
+        with self._cond:
+            items = list(self._items)
+            self._items.clear()
+            return items
+
+
+def _result(status: str, reason: str) -> dict[str, Any]:
+    return {"status": status, "details": {"reason": reason}}
+
+
+class _WorkerSlot:
+    """One worker process and the dispatcher thread that feeds it."""
+
+    def __init__(self, pool: GradingPool, slot: int):
+        self.pool = pool
+        self.slot = slot
+        self.proc: subprocess.Popen | None = None
+        self.reader: sandbox.FrameReader | None = None
+        self.protections: dict[str, Any] = {}
+        self.ready = threading.Event()
+        self.start_error: str | None = None
+        self.restarts = 0
+        self.thread = threading.Thread(target=self._loop, name=f"grading-dispatcher-{slot}", daemon=True)
+
+    # The worker is spawned from this (long-lived) dispatcher thread: the worker's parent-death signal fires
+    # when the thread that forked it exits, so it must not be a caller's short-lived thread.
+    def _spawn(self) -> None:
+        self._kill()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "curation.verify.worker", "--parent-pid", str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=sandbox.clean_environment(),
+            cwd="/",
+            start_new_session=True,
+        )
+        reader = sandbox.FrameReader(proc.stdout.fileno())
+        try:
+            hello = reader.read(time.monotonic() + WORKER_START_TIMEOUT_S)
+        except (TimeoutError, EOFError, ValueError, OSError):
+            hello = None
+        if not isinstance(hello, dict) or "hello" not in hello:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError("grading worker did not start (see its stderr)")
+        self.proc, self.reader = proc, reader
+        self.protections = hello["hello"].get("protections", {})
+
+    def _kill(self) -> None:
+        proc, self.proc, self.reader = self.proc, None, None
+        if proc is None:
+            return
+        try:
+            proc.kill()
+        except OSError:
+            pass
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def _ensure_worker(self) -> bool:
+        if self.proc is not None and self.proc.poll() is None:
+            return True
+        for attempt in range(MAX_START_FAILURES):
+            try:
+                self._spawn()
+                self.start_error = None
+                return True
+            except (RuntimeError, OSError) as exc:
+                self.start_error = str(exc)
+                time.sleep(0.5 * (attempt + 1))
+        return False
+
+    def _loop(self) -> None:
+        try:
+            self._ensure_worker()
+            self.ready.set()
+            while True:
+                batch = self.pool._queue.take(self.pool.batch_size)
+                if not batch:
+                    break
+                live = []
+                for item in batch:
+                    if item.started or item.future.set_running_or_notify_cancel():
+                        item.started = True
+                        live.append(item)
+                if live:
+                    self._run_batch(live)
+        finally:
+            self.ready.set()
+            self._shutdown_worker()
+
+    def _shutdown_worker(self) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        try:
+            proc.stdin.close()
+            proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self._kill()
+
+    def _run_batch(self, batch: list[_Item]) -> None:
+        if not self._ensure_worker():
+            for item in batch:
+                self._finish(item, _result("error", f"grading worker failed to start: {self.start_error}"))
+            return
+        assert self.proc is not None and self.reader is not None
+        pending: dict[int, _Item] = {}
+        message = []
+        for item in batch:
+            task_id = next(self.pool._ids)
+            pending[task_id] = item
+            message.append(
+                {"id": task_id, "answer": item.answer, "response": item.response, "timeout": item.timeout}
+            )
+        try:
+            sandbox.write_frame(self.proc.stdin.fileno(), message)
+        except OSError:
+            self._crashed(list(pending.values()))
+            return
+        del message
+        progress = time.monotonic()
+        while pending:
+            head = next(iter(pending.values()))
+            deadline = progress + 2 * head.timeout + self.pool.watchdog_margin
+            try:
+                frame = self.reader.read(deadline)
+            except TimeoutError:
+                self._kill()
+                self.restarts += 1
+                first_id = next(iter(pending))
+                self._finish(
+                    pending.pop(first_id),
+                    _result("timeout", "the grading worker gave no answer in time; it was restarted"),
+                )
+                self.pool._queue.put_front(list(pending.values()))
+                return
+            except (EOFError, ValueError, OSError):
+                frame = None
+            if frame is None:
+                self._kill()
+                self.restarts += 1
+                self._crashed(list(pending.values()))
+                return
+            item = pending.pop(frame.get("id"), None) if isinstance(frame, dict) else None
+            if item is not None:
+                self._finish(
+                    item, {"status": frame.get("status", "error"), "details": frame.get("details", {})}
+                )
+            progress = time.monotonic()
+
+    def _crashed(self, items: list[_Item]) -> None:
+        again = []
+        for item in items:
+            if item.resubmitted:
+                self._finish(item, _result("error", "the grading worker crashed on this task twice"))
+            else:
+                item.resubmitted = True
+                again.append(item)
+        if again:
+            self.pool._queue.put_front(again)
+
+    @staticmethod
+    def _finish(item: _Item, result: dict[str, Any]) -> None:
+        if not item.future.done():
+            item.future.set_result(result)
+
+
+class GradingPool:
+    """Warm sandboxed grading workers; ``submit`` is thread-safe, ``map`` streams in order with flat memory."""
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        timeout: float = 10.0,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_in_flight: int | None = None,
+        watchdog_margin: float = WATCHDOG_MARGIN_S,
+    ):
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive seconds, got {timeout}")
+        self.workers = workers or os.cpu_count() or 1
+        self.timeout = float(timeout)
+        self.batch_size = max(1, batch_size)
+        self.max_in_flight = max_in_flight or max(64, 4 * self.batch_size * self.workers)
+        self.watchdog_margin = float(watchdog_margin)
+        self._queue = _TaskQueue()
+        self._ids = itertools.count(1)
+        self._slots: list[_WorkerSlot] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pid = os.getpid()
+
+    def _ensure_started(self) -> None:
+        if os.getpid() != self._pid:
+            # A forked copy has the dispatcher threads' state but not the threads: it would hang forever.
+            raise RuntimeError("a GradingPool cannot be used in a forked child; create a new one there")
+        if self._slots:
+            return
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the grading pool is closed")
+            if not self._slots:
+                slots = [_WorkerSlot(self, i) for i in range(self.workers)]
+                for slot in slots:
+                    slot.thread.start()
+                self._slots = slots
+
+    def start(self) -> GradingPool:
+        """Start every worker now (in parallel) and wait until they are ready; otherwise the first task does."""
+        self._ensure_started()
+        for slot in self._slots:
+            slot.ready.wait()
+        return self
+
+    def protections(self) -> dict[str, Any]:
+        """The sandbox protections a worker reported (starts the workers if needed)."""
+        self.start()
+        for slot in self._slots:
+            if slot.protections:
+                return dict(slot.protections)
+        return {}
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the running workers (for monitoring)."""
+        return [slot.proc.pid for slot in self._slots if slot.proc is not None and slot.proc.poll() is None]
+
+    def submit(self, answer: dict, response: str, timeout: float | None = None) -> Future:
+        """Queue one grading; the future resolves to ``{"status": ..., "details": {...}}``."""
+        future: Future = Future()
+        self._ensure_started()
+        self._queue.put(_Item(answer, response, float(timeout or self.timeout), future))
+        return future
+
+    def map(self, tasks: Iterable[tuple[dict, str]], timeout: float | None = None) -> Iterator[dict]:
+        """Grade ``(answer, response)`` pairs; results in input order, at most ``max_in_flight`` pending."""
+        window: deque[Future] = deque()
+        for answer, response in tasks:
+            window.append(self.submit(answer, response, timeout))
+            if len(window) >= self.max_in_flight:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+    def close(self, cancel_pending: bool = False) -> None:
+        """Stop the workers; queued tasks are graded first unless ``cancel_pending`` (then they are cancelled)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if cancel_pending:
+            for item in self._queue.drain():
+                if not item.future.cancel() and not item.future.done():
+                    item.future.set_result(_result("error", "the grading pool was closed"))
+        self._queue.close()
+        for slot in self._slots:
+            slot.thread.join()
+
+    def __enter__(self) -> GradingPool:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+_DEFAULT_POOL: GradingPool | None = None
+_DEFAULT_LOCK = threading.Lock()
+_ATEXIT_REGISTERED = False
+
+
+def default_pool() -> GradingPool:
+    """The process-wide shared pool (created on first use, closed at exit; a forked child gets its own)."""
+    global _DEFAULT_POOL, _ATEXIT_REGISTERED
+    with _DEFAULT_LOCK:
+        if _DEFAULT_POOL is None or _DEFAULT_POOL._pid != os.getpid():
+            _DEFAULT_POOL = GradingPool()
+            if not _ATEXIT_REGISTERED:
+                atexit.register(_close_default)
+                _ATEXIT_REGISTERED = True
+        return _DEFAULT_POOL
+
+
+def _close_default() -> None:
+    global _DEFAULT_POOL
+    with _DEFAULT_LOCK:
+        pool, _DEFAULT_POOL = _DEFAULT_POOL, None
+    if pool is not None and pool._pid == os.getpid():
+        pool.close(cancel_pending=True)

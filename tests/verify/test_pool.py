@@ -1,0 +1,205 @@
+"""The grading pool: ordering, concurrency, bounded memory, and recovery from hung or dead workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from curation.verify.pool import GradingPool, default_pool
+
+ANSWER = {
+    "kind": "code",
+    "function_name": "f",
+    "arguments": [{"name": "x", "type": "float"}],
+    "reference": "def f(x):\n    return 2.0 * x\n",
+    "test_cases": [{"inputs": {"x": 1.5}}],
+}
+GOOD = "```python\ndef f(x):\n    return 2 * x\n```"
+BAD = "```python\ndef f(x):\n    return 3 * x\n```"
+
+
+def slow(seconds: float) -> str:
+    return f"```python\nimport time\ndef f(x):\n    time.sleep({seconds})\n    return 2 * x\n```"
+
+
+@pytest.fixture(scope="module")
+def shared_pool():
+    with GradingPool(workers=2, timeout=3.0) as pool:
+        pool.start()
+        yield pool
+
+
+def test_submit_resolves_to_status_and_details(shared_pool):
+    result = shared_pool.submit(ANSWER, GOOD).result(timeout=30)
+    assert set(result) == {"status", "details"}
+    assert result["status"] == "correct"
+    assert result["details"]["cases"][0]["ok"] is True
+
+
+def test_map_keeps_input_order(shared_pool):
+    pattern = [GOOD, BAD, BAD, GOOD, "no code", GOOD] * 10
+    statuses = [r["status"] for r in shared_pool.map((ANSWER, response) for response in pattern)]
+    expected = {GOOD: "correct", BAD: "incorrect", "no code": "no_answer"}
+    assert statuses == [expected[response] for response in pattern]
+
+
+def test_concurrent_submits_from_many_threads(shared_pool):
+    results: dict[int, str] = {}
+
+    def client(k: int) -> None:
+        for i in range(10):
+            response = GOOD if (k + i) % 2 else BAD
+            results[k * 100 + i] = shared_pool.submit(ANSWER, response).result(timeout=60)["status"]
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 80
+    expected = {key: "correct" if (key // 100 + key % 100) % 2 else "incorrect" for key in results}
+    assert results == expected
+
+
+def test_map_holds_a_bounded_window(shared_pool):
+    consumed = 0
+
+    def tasks():
+        nonlocal consumed
+        for _ in range(10_000):
+            consumed += 1
+            yield ANSWER, GOOD
+
+    stream = shared_pool.map(tasks())
+    assert next(stream)["status"] == "correct"
+    assert consumed <= shared_pool.max_in_flight
+    stream.close()
+
+
+def test_invalid_answer_spec_is_invalid_problem(shared_pool):
+    result = shared_pool.submit({"kind": "code", "function_name": "f"}, GOOD).result(timeout=30)
+    assert result["status"] == "invalid_problem"
+    assert "arguments" in result["details"]["reason"]
+
+
+def test_text_kinds_are_graded_in_the_worker(shared_pool):
+    pytest.importorskip("curation.verify.text")
+    future = shared_pool.submit({"kind": "numeric", "value": 2.5}, "The answer is \\boxed{2.5}")
+    result = future.result(timeout=30)
+    assert result["status"] == "correct"
+
+
+def test_workers_get_no_secrets():
+    os.environ["VQFT_TEST_API_KEY"] = "sk-should-not-leak"
+    try:
+        with GradingPool(workers=1, timeout=2.0) as pool:
+            pool.start()
+            (pid,) = pool.worker_pids()
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                assert b"sk-should-not-leak" not in f.read()
+    finally:
+        del os.environ["VQFT_TEST_API_KEY"]
+
+
+def test_hung_worker_is_killed_and_its_batch_resubmitted():
+    with GradingPool(workers=1, timeout=0.5, watchdog_margin=1.0) as pool:
+        pool.start()
+        (pid,) = pool.worker_pids()
+        os.kill(pid, signal.SIGSTOP)
+        futures = [pool.submit(ANSWER, GOOD) for _ in range(3)]
+        statuses = [f.result(timeout=60)["status"] for f in futures]
+        assert statuses == ["timeout", "correct", "correct"]
+        assert pool.worker_pids() != [pid]
+
+
+def test_dead_worker_is_restarted_and_its_tasks_resubmitted():
+    with GradingPool(workers=1, timeout=5.0) as pool:
+        pool.start()
+        (pid,) = pool.worker_pids()
+        future = pool.submit(ANSWER, slow(1.0))
+        time.sleep(0.4)
+        os.kill(pid, signal.SIGKILL)
+        assert future.result(timeout=60)["status"] == "correct"
+        assert pool.worker_pids() and pool.worker_pids() != [pid]
+
+
+def test_task_whose_worker_dies_twice_is_error():
+    with GradingPool(workers=1, timeout=5.0) as pool:
+        pool.start()
+        future = pool.submit(ANSWER, slow(2.0))
+        for _ in range(2):
+            deadline = time.monotonic() + 60
+            while not pool.worker_pids() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+            os.kill(pool.worker_pids()[0], signal.SIGKILL)
+            time.sleep(0.2)
+        result = future.result(timeout=60)
+        assert result["status"] == "error"
+        assert "crashed" in result["details"]["reason"]
+
+
+def test_closed_pool_rejects_new_tasks():
+    pool = GradingPool(workers=1, timeout=2.0)
+    assert pool.submit(ANSWER, GOOD).result(timeout=60)["status"] == "correct"
+    pool.close()
+    pool.close()
+    with pytest.raises(RuntimeError):
+        pool.submit(ANSWER, GOOD)
+
+
+def test_close_stops_the_workers():
+    pool = GradingPool(workers=2, timeout=2.0).start()
+    pids = pool.worker_pids()
+    assert len(pids) == 2
+    pool.close()
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+
+def test_default_pool_is_one_shared_instance():
+    assert default_pool() is default_pool()
+
+
+def test_pool_refuses_to_work_in_a_forked_child():
+    pool = GradingPool(workers=1, timeout=2.0)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            pool.submit(ANSWER, GOOD)
+        except RuntimeError:
+            os._exit(0)
+        os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    pool.close()
+
+
+def test_slow_text_grading_becomes_timeout(monkeypatch):
+    from curation.verify import grade, worker
+
+    def stuck(answer, response, timeout):
+        while True:
+            time.sleep(0.01)
+
+    monkeypatch.setattr(grade, "grade_task", stuck)
+    previous = signal.signal(signal.SIGALRM, worker._on_alarm)
+    try:
+        start = time.monotonic()
+        task = {"id": 7, "answer": {"kind": "numeric", "value": 1.0}, "response": "x", "timeout": 0.3}
+        result = worker._grade_one(task)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert result["id"] == 7 and result["status"] == "timeout"
+    assert time.monotonic() - start < 2.0
+
+
+def test_malformed_task_is_error_not_a_crash():
+    from curation.verify import worker
+
+    assert worker._grade_one({"id": 3, "answer": {}})["status"] == "error"
+    assert worker._grade_one(["not", "a", "task"])["status"] == "error"

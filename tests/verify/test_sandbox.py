@@ -1,0 +1,288 @@
+"""The sandbox itself: what a child may do, what it may not, and that the fork server survives it."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from curation.verify import sandbox
+
+ENTRY = "curation.verify.code:run_attempt"
+
+
+def run(source: str, timeout: float = 2.0, cases: int = 1) -> sandbox.SandboxResult:
+    """Run ``f()`` from ``source`` in a sandboxed child, once per case."""
+    payload = {"source": source, "function_name": "f", "arguments": [], "cases": [{}] * cases}
+    return sandbox.run(ENTRY, payload, timeout)
+
+
+def values(result: sandbox.SandboxResult) -> list:
+    return [json.loads(frame).get("value") for frame in result.frames]
+
+
+def test_protections_explain_every_missing_layer():
+    report = sandbox.protections()
+    for layer in ("network_namespace", "mount_namespace", "privilege_drop", "no_new_privs", "audit_hook"):
+        assert isinstance(report[layer], bool)
+    for layer in ("network_namespace", "mount_namespace", "privilege_drop"):
+        assert report[layer] or layer in report["missing"]
+    assert report["audit_hook"] is True
+
+
+def test_frames_come_back_in_order():
+    result = run("n = 0\ndef f():\n    global n\n    n += 1\n    return n", cases=3)
+    assert result.status == "ok"
+    assert values(result) == [1, 2, 3]
+
+
+def test_busy_loop_is_killed_at_the_deadline():
+    start = time.monotonic()
+    result = run("def f():\n    while True:\n        pass", timeout=1.0)
+    assert result.status == "timeout"
+    assert time.monotonic() - start < 3.0
+
+
+def test_sleeping_child_is_killed_at_the_deadline():
+    start = time.monotonic()
+    result = run("import time\ndef f():\n    time.sleep(60)", timeout=1.0)
+    assert result.status == "timeout"
+    assert time.monotonic() - start < 3.0
+
+
+def test_child_that_closes_its_pipes_is_still_timed_out():
+    source = "import os, time\ndef f():\n    for fd in range(5):\n        os.close(fd)\n    time.sleep(60)"
+    assert run(source, timeout=1.0).status == "timeout"
+
+
+def test_more_than_one_megabyte_of_output_is_output_limit():
+    result = run("def f():\n    print('x' * 2_000_000)\n    return 1")
+    assert result.status == "output_limit"
+
+
+def test_small_output_is_fine():
+    result = run("def f():\n    print('hello')\n    return 1")
+    assert result.status == "ok"
+    assert values(result) == [1]
+
+
+def test_forbidden_attempt_counts_even_when_caught():
+    source = "def f():\n    try:\n        open('x', 'w')\n    except Exception:\n        pass\n    return 1"
+    result = run(source)
+    assert result.status == "forbidden"
+    assert result.violations == ["open for writing: x"]
+
+
+def test_forged_results_cannot_hide_a_violation():
+    source = (
+        "import os, json\ndef f():\n"
+        "    os.write(3, b'E\\x00\\x00\\x00\\x00')\n"
+        "    try:\n        os.fork()\n    except Exception:\n        pass\n    return 1"
+    )
+    assert run(source).status == "forbidden"
+
+
+def test_os_exit_is_crashed():
+    assert run("import os\ndef f():\n    os._exit(0)").status == "crashed"
+
+
+def test_segfault_is_crashed_and_server_survives():
+    result = run("import faulthandler\ndef f():\n    faulthandler._sigsegv()")
+    assert result.status == "crashed"
+    assert "SIGSEGV" in result.reason
+    assert run("def f():\n    return 7").status == "ok"
+
+
+def test_starting_a_thread_is_forbidden():
+    source = "import threading\ndef f():\n    threading.Thread(target=print).start()\n    return 1"
+    result = run(source)
+    assert result.status == "forbidden"
+    assert result.violations == ["thread start"]
+
+
+def test_rlimits_forbid_processes_files_and_core_dumps():
+    source = (
+        "import resource as r\ndef f():\n"
+        "    return [r.getrlimit(k) for k in (r.RLIMIT_NPROC, r.RLIMIT_FSIZE, r.RLIMIT_CORE, r.RLIMIT_NOFILE)]"
+    )
+    assert values(run(source)) == [[[1, 1], [0, 0], [0, 0], [32, 32]]]
+
+
+def test_memory_is_capped():
+    result = run("def f():\n    return len(bytearray(3 * 2**30))")
+    assert json.loads(result.frames[0])["error"].startswith("MemoryError")
+
+
+def test_environment_is_minimal():
+    result = run("import os\ndef f():\n    return sorted(os.environ)")
+    assert set(values(result)[0]) <= set(sandbox.SAFE_ENV) | set(sandbox.PASS_THROUGH_ENV) | {"PYTHONPATH"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="privileges are only dropped when running as root")
+def test_child_runs_as_an_unprivileged_user():
+    report = sandbox.protections()
+    if not report["privilege_drop"]:
+        pytest.skip(report["missing"]["privilege_drop"])
+    result = run("import os\ndef f():\n    return [os.getuid(), os.getgid(), os.getgroups()]")
+    uid = report["sandbox_uid"]
+    assert values(result) == [[uid, uid, []]]
+
+
+def test_project_directory_shows_only_the_package():
+    if not sandbox.protections()["mount_namespace"]:
+        pytest.skip(sandbox.protections()["missing"]["mount_namespace"])
+    listing = values(run(f"import os\ndef f():\n    return os.listdir({sandbox.project_root()!r})"))[0]
+    assert "curation" in listing
+    assert "tests" not in listing and "pyproject.toml" not in listing
+
+
+def test_working_directory_is_empty():
+    assert values(run("import os\ndef f():\n    return os.listdir('.')")) == [[]]
+
+
+def test_numpy_scipy_and_sympy_work_under_the_audit_hook():
+    source = (
+        "import numpy as np, scipy.special, scipy.integrate, sympy, warnings\n"
+        "def f():\n"
+        "    a = np.linalg.eigvalsh(np.array([[2.0, 1.0], [1.0, 2.0]]))\n"
+        "    r = np.random.default_rng(0).normal(size=3)\n"
+        "    q = scipy.integrate.quad(lambda t: t * t, 0.0, 1.0)[0]\n"
+        "    z = float(scipy.special.zeta(2.0))\n"
+        "    x = sympy.Symbol('x')\n"
+        "    g = sympy.lambdify(x, sympy.sin(x) ** 2)(0.5)\n"
+        "    warnings.warn('noise')\n"
+        "    return [list(a), len(r), q, z, g, float(np.fft.fft(np.ones(4))[0].real)]"
+    )
+    result = run(source, timeout=20.0)
+    assert result.status == "ok", result.reason
+    got = values(result)[0]
+    assert got[0] == pytest.approx([1.0, 3.0])
+    assert got[2] == pytest.approx(1 / 3) and got[3] == pytest.approx(1.6449340668482264)
+
+
+def test_frame_reader_honours_its_deadline():
+    read_fd, write_fd = os.pipe()
+    try:
+        reader = sandbox.FrameReader(read_fd)
+        sandbox.write_frame(write_fd, {"a": [1, 2]})
+        assert reader.read(time.monotonic() + 1) == {"a": [1, 2]}
+        with pytest.raises(TimeoutError):
+            reader.read(time.monotonic() + 0.05)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_without_namespaces_or_root_the_audit_hook_still_blocks(monkeypatch):
+    monkeypatch.setenv("VQFT_SANDBOX_DEGRADED", "1")
+    server = sandbox.SandboxServer()
+    try:
+        report = server.start()
+        assert not report["network_namespace"] and not report["privilege_drop"]
+        assert set(report["missing"]) >= {"network_namespace", "mount_namespace", "privilege_drop"}
+        attempts = {
+            "write": "def f():\n    open('/tmp/vqft-degraded-probe', 'w')",
+            "fork": "import os\ndef f():\n    os.fork()",
+            "socket": "import socket\ndef f():\n    socket.socket()",
+            "thread": "import threading\ndef f():\n    threading.Thread(target=print).start()",
+            "read": f"def f():\n    open({os.path.join(sandbox.project_root(), 'pyproject.toml')!r}).read()",
+        }
+        for name, source in attempts.items():
+            payload = {"source": source, "function_name": "f", "arguments": [], "cases": [{}]}
+            assert server.run(ENTRY, payload, 2.0).status == "forbidden", name
+        assert not os.path.exists("/tmp/vqft-degraded-probe")
+    finally:
+        server.close()
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/task/{current}/children") as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            kids = []
+        found.update(kids)
+        todo.extend(kids)
+    return found
+
+
+def test_no_child_outlives_its_fork_server():
+    """Whatever the mechanism (PID namespace init, or a parent-death signal per child), killing the server
+    must take a running child with it."""
+    import threading
+
+    server = sandbox.SandboxServer()
+    try:
+        server.start()
+        outer = server._proc.pid
+        before = _descendants(outer)
+        payload = {
+            "source": "import time\ndef f():\n    time.sleep(60)",
+            "function_name": "f",
+            "arguments": [],
+            "cases": [{}],
+        }
+        results = []
+        thread = threading.Thread(target=lambda: results.append(server.run(ENTRY, payload, 3.0)), daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not (_descendants(outer) - before) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        children = _descendants(outer) - before
+        assert children, "the child never started"
+        os.kill(outer, 9)
+        deadline = time.monotonic() + 5
+        while any(os.path.exists(f"/proc/{pid}") for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        # A zombie waiting for its reaper is dead too; anything else is a survivor.
+        survivors = []
+        for pid in children:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] != "Z":
+                        survivors.append(pid)
+            except OSError:
+                pass
+        assert not survivors
+        # The client retries once on a fresh server, where the sleeper runs into its 3 s limit.
+        thread.join(timeout=20)
+        assert results and results[0].status == "timeout"
+    finally:
+        server.close()
+
+
+def test_children_run_in_the_servers_pid_namespace():
+    report = sandbox.protections()
+    if not report["pid_namespace"]:
+        pytest.skip(report["missing"]["pid_namespace"])
+    # The server is init of the namespace: the child's parent is pid 1, and no pid outside (the worker, the
+    # machine's init) can be named from inside, so even a kill past the audit hook would have no target.
+    assert values(run("import os\ndef f():\n    return os.getppid()")) == [1]
+
+
+def test_a_child_cannot_kill_its_server():
+    """The audit hook reports the attempt; under it, the kernel refuses too (another uid; and the server is init
+    of its PID namespace, which ignores signals from inside). The server processes must all still be there."""
+    report = sandbox.protections()
+    if not report["privilege_drop"]:
+        pytest.skip(report["missing"]["privilege_drop"])
+    server = sandbox.SandboxServer()
+    try:
+        server.start()
+        outer = server._proc.pid
+        inner = _descendants(outer)
+        assert run_on(server, "import os\ndef f():\n    os.kill(os.getppid(), 9)").status == "forbidden"
+        assert run_on(server, "def f():\n    return 7").status == "ok"
+        assert _descendants(outer) >= inner
+    finally:
+        server.close()
+
+
+def run_on(server: sandbox.SandboxServer, source: str) -> sandbox.SandboxResult:
+    payload = {"source": source, "function_name": "f", "arguments": [], "cases": [{}]}
+    return server.run(ENTRY, payload, 2.0)
