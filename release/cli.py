@@ -1,0 +1,56 @@
+"""``vqft``: the one command-line entry point. Each subcommand lives in ``release/commands/<name>.py``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help). Later issues add generate, adapt, qc, solve, ingest, dedup, ...
+COMMANDS: dict[str, tuple[str, str]] = {
+    "verify": ("release.commands.verify", "grade model responses against problems' answers"),
+    "generate": ("release.commands.generate", "generate problems (cas: computer-algebra families)"),
+}
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one clear message, exit status 2, no traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vqft",
+        description="verifiable-qft: build, curate, verify and publish reasoning datasets for QFT.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub = subparsers.add_parser(
+            name,
+            help=help_text,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.run(args) or 0)
+    except CommandError as exc:
+        print(f"vqft {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"vqft {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
