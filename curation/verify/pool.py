@@ -134,16 +134,7 @@ class _WorkerSlot:
         proc, self.proc, self.reader = self.proc, None, None
         if proc is None:
             return
-        try:
-            proc.kill()
-        except OSError:
-            pass
-        proc.wait()
-        for stream in (proc.stdin, proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        sandbox.kill_and_reap(proc)
 
     def _ensure_worker(self) -> bool:
         if self.proc is not None and self.proc.poll() is None:

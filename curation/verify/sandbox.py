@@ -67,7 +67,10 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the fork server must not import subprocess (see _warn)
+    import subprocess
 
 
 def _warn(message: str) -> None:
@@ -399,10 +402,17 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
         raise OSError(err, f"mount {target}: {os.strerror(err)}")
 
 
-def _keep_only(directory: str, entries: set[str]) -> None:
-    """Cover ``directory`` with an empty read-only tmpfs and bind back only ``entries`` (names in it)."""
+# The children's working directory when the checkout lives in /tmp and /tmp cannot simply be covered empty.
+_EMPTY_WORKDIR = "vqft-sandbox-cwd"
+
+
+def _keep_only(directory: str, entries: set[str], empty_dirs: tuple[str, ...] = ()) -> None:
+    """Cover ``directory`` with an empty read-only tmpfs and bind back only ``entries`` (names in it);
+    ``empty_dirs`` are created empty in the cover."""
     handles = {name: os.open(os.path.join(directory, name), _O_PATH) for name in entries}
     _mount("tmpfs", directory, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=755,size=64k")
+    for name in empty_dirs:
+        os.mkdir(os.path.join(directory, name), 0o555)
     for name, fd in handles.items():
         target = os.path.join(directory, name)
         if os.path.isdir(f"/proc/self/fd/{fd}"):
@@ -452,8 +462,13 @@ def _private_mounts(read_roots: list[str], hide: list[str]) -> tuple[bool, str]:
         covered = []
         for path in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock"):
             if os.path.isdir(path) and not os.path.islink(path) and os.stat(path).st_mode & 0o002:
-                flags = _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
-                _mount("tmpfs", path, "tmpfs", flags, "mode=555,size=4k")
+                keep = _entries_below(path, read_roots)
+                if keep:
+                    # The checkout itself lives here (a CI clone in /tmp): keep its path, hide everything else.
+                    _keep_only(path, keep, empty_dirs=(_EMPTY_WORKDIR,) if path == "/tmp" else ())
+                else:
+                    flags = _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+                    _mount("tmpfs", path, "tmpfs", flags, "mode=555,size=4k")
                 covered.append(path)
     except OSError as exc:
         return False, str(exc)
@@ -731,7 +746,9 @@ class _ForkServer:
             ok, detail = False, "not root: no mount namespace"
         self.protections["mount_namespace"] = ok
         notes["mount_namespace"] = detail
-        if ok and os.path.isdir("/tmp") and os.access("/tmp", os.X_OK):
+        if ok and os.path.isdir(f"/tmp/{_EMPTY_WORKDIR}"):
+            self.workdir = f"/tmp/{_EMPTY_WORKDIR}"
+        elif ok and os.path.isdir("/tmp") and os.access("/tmp", os.X_OK):
             self.workdir = "/tmp"
         else:
             missing["mount_namespace"] = detail
@@ -1152,6 +1169,20 @@ def serve(parent_pid: int | None = None) -> None:
 # -------------------------------------------------------------------------------------------------- the client
 
 
+def kill_and_reap(proc: subprocess.Popen) -> None:
+    """SIGKILL a helper process (server or worker), wait for it, and close its pipes."""
+    try:
+        proc.kill()
+    except OSError:
+        pass
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            stream.close()
+        except OSError:
+            pass
+
+
 class SandboxServer:
     """Client for one fork server process; ``run`` is thread-safe (requests are served one at a time)."""
 
@@ -1277,16 +1308,7 @@ class SandboxServer:
                 proc.wait(timeout=2)
             except Exception:
                 pass
-        try:
-            proc.kill()
-        except OSError:
-            pass
-        proc.wait()
-        for stream in (proc.stdin, proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        kill_and_reap(proc)
 
     def close(self) -> None:
         """Stop the server (its children die with it)."""
