@@ -30,6 +30,12 @@ _MODULES = (
     "generation.cas.beta_coefficient",
     "generation.cas.rg_running",
     "generation.cas.dimreg_integral",
+    "generation.cas.gauge_anomaly",
+    "generation.cas.lorentz_representation",
+    "generation.cas.feynman_parameter_integral",
+    "generation.cas.qed_scattering",
+    "generation.cas.cm_cross_section",
+    "generation.cas.yukawa_scattering",
 )
 
 

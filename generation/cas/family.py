@@ -31,7 +31,7 @@ from sympy.printing.pycode import pycode
 from curation.records.answer import CodeAnswer, CodeArgument, CodeTestCase, SymbolicAnswer
 from curation.records.problem import Problem, Source
 
-LEVELS = ("advanced undergraduate", "graduate", "post-graduate")
+LEVELS = ("advanced undergraduate", "graduate", "advanced graduate", "post-graduate")
 CODE_RTOL = 1e-8
 CODE_CASES = 4
 # How closely the float reference must reproduce the exact value before a test point is accepted.

@@ -18,7 +18,8 @@ PROBLEMS = list(_samples())
 
 def _perturbed_code(reference: str) -> str:
     head, body = reference.rsplit("return ", 1)
-    return f"{head}return 1.001 * ({body.strip()})\n"
+    # Off by 0.1% plus one: never equal to the reference, not even where it is 0 or a constant.
+    return f"{head}return 1.001 * ({body.strip()}) + 1\n"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def verdicts():
         reference = code.answer.reference
         pairs += [
             (problem, f"The result is \\boxed{{{problem.answer.expr}}}"),
-            (problem, f"\\boxed{{2*({problem.answer.expr}) + 1}}"),
+            (problem, f"\\boxed{{({problem.answer.expr}) + 1}}"),
             (code, f"```python\n{reference}\n```"),
             (code, f"```python\n{_perturbed_code(reference)}\n```"),
         ]
