@@ -12,6 +12,7 @@ whatever the verdicts, and 2 with a message naming the file and line when an inp
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -19,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from curation.records.answer import FieldError
-from curation.records.result import STATUSES, Response, Result
+from curation.records.result import STATUSES, Response
 from release.cli import CommandError
 
 
@@ -36,6 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("vqft", "tpdata", "tpbench"),
         default="vqft",
         help="layout of PROBLEMS (default: vqft)",
+    )
+    parser.add_argument(
+        "--answer-form",
+        choices=("answer", "code"),
+        default="answer",
+        help="grade against each problem's `answer` (default) or its alternative `code_answer` (CAS problems "
+        "carry both); responses keep naming the problem's id",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -97,6 +105,13 @@ def _rows(path: Path, read_json_lines):
         yield data
 
 
+def code_form(problem, path: Path):
+    """The problem graded by its code answer, keeping its id so responses still find it."""
+    if problem.code_answer is None:
+        raise CommandError(f"{path}: problem {problem.id} has no code_answer; --answer-form code needs one")
+    return dataclasses.replace(problem, answer=problem.code_answer)
+
+
 def load_responses(path: Path) -> list[Response]:
     """Every response line, validated before grading (so a bad line 90,000 costs no grading time)."""
     from curation.records.io import RecordError, read_records
@@ -114,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     from curation.verify import iter_verify
 
     problems = load_problems(args.problems, args.format)
+    if args.answer_form == "code":
+        problems = {problem_id: code_form(problem, args.problems) for problem_id, problem in problems.items()}
     responses = load_responses(args.responses)
     unknown = [(i + 1, r.problem_id) for i, r in enumerate(responses) if r.problem_id not in problems]
     if unknown:
@@ -149,6 +166,3 @@ def print_summary(counts: Counter, total: int, elapsed: float, output: Path) -> 
         if counts[status]:
             print(f"{status:<{width}}  {counts[status]:>7}  {counts[status] / total:>6.1%}")
     print(f"{'total':<{width}}  {total:>7}  {elapsed:.1f}s ({total / max(elapsed, 1e-9):.0f}/s) -> {output}")
-
-
-__all__ = ["Result", "add_arguments", "run"]
