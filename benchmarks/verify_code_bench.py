@@ -267,25 +267,21 @@ def baseline_check(problem: dict, expected: list, text: str, timeout: float) -> 
     return "correct"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--attempts", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--timeout", type=float, default=10.0)
-    parser.add_argument(
-        "--baseline-limit", type=int, default=None, help="grade only the first N attempts with the baseline"
-    )
-    args = parser.parse_args()
-
-    attempts = make_attempts(args.attempts)
+def run(
+    attempts_count: int = 1000,
+    workers: int | None = None,
+    timeout: float = 10.0,
+    baseline_limit: int | None = None,
+) -> dict:
+    """Grade the same attempts with our pool and with the process-per-check baseline; print and return rates."""
+    workers = workers or os.cpu_count() or 1
+    attempts = make_attempts(attempts_count)
     print(
-        f"{len(attempts)} attempts over {len(PROBLEMS)} problems, {args.workers} workers, cpu_count={os.cpu_count()}"
+        f"{len(attempts)} attempts over {len(PROBLEMS)} problems, {workers} workers, cpu_count={os.cpu_count()}"
     )
 
     started = time.perf_counter()
-    pool = GradingPool(workers=args.workers, timeout=args.timeout).start()
+    pool = GradingPool(workers=workers, timeout=timeout).start()
     print(f"pool start-up (not counted): {time.perf_counter() - started:.2f} s")
     try:
         # Reference outputs are computed on first sight of each problem, as in real use: included in the timing.
@@ -306,15 +302,12 @@ def main() -> None:
             f"our grader disagrees with the intended status on {len(wrong)} attempts: {wrong[:5]}"
         )
 
-    expected = [reference_outputs(answer_from_dict(problem), args.timeout) for problem, _ in PROBLEMS]
-    subset = attempts[: args.baseline_limit] if args.baseline_limit else attempts
+    expected = [reference_outputs(answer_from_dict(problem), timeout) for problem, _ in PROBLEMS]
+    subset = attempts[:baseline_limit] if baseline_limit else attempts
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=args.workers) as executor:
+    with ThreadPoolExecutor(max_workers=workers) as executor:
         base = list(
-            executor.map(
-                lambda a: baseline_check(PROBLEMS[a[0]][0], expected[a[0]], a[2], args.timeout),
-                subset,
-            )
+            executor.map(lambda a: baseline_check(PROBLEMS[a[0]][0], expected[a[0]], a[2], timeout), subset)
         )
     base_s = time.perf_counter() - started
     base_rate = len(subset) / base_s
@@ -322,6 +315,25 @@ def main() -> None:
     disagree = sum(b != o for b, o in zip(base, ours, strict=False))
     print(f"agreement with the baseline: {len(subset) - disagree}/{len(subset)}")
     print(f"speed-up: {ours_rate / base_rate:.1f}x")
+    return {
+        "ours_checks_per_s": ours_rate,
+        "baseline_checks_per_s": base_rate,
+        "ratio": ours_rate / base_rate,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--attempts", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument(
+        "--baseline-limit", type=int, default=None, help="grade only the first N attempts with the baseline"
+    )
+    args = parser.parse_args()
+    run(args.attempts, args.workers, args.timeout, args.baseline_limit)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,42 @@ def agreement(verdicts: list[bool], labels: list[bool]) -> tuple[int, int]:
     return len(labels) - wrong, len(labels)
 
 
+def run(repeat: int = 10, workers: int = 2) -> dict:
+    """Grade the labelled symbolic pairs with our pool and with math_verify; print and return rates."""
+    cases = symbolic_cases()
+    labels = [c["expected"] == "correct" for c in cases] * repeat
+    n = len(labels)
+    print(f"{len(cases)} labelled symbolic pairs x {repeat} = {n} checks, {workers} workers")
+
+    ours, ours_s = run_ours(cases, repeat, workers)
+    mv_pairs = [(gold_latex(c["answer"]), c["response"]) for c in cases] * repeat
+    mv, mv_s = run_math_verify(mv_pairs, workers)
+    mv_one, mv_one_s = run_math_verify(mv_pairs[: len(cases)], 1)
+
+    ours_ok, _ = agreement(ours, labels)
+    mv_ok, _ = agreement(mv, labels)
+    rows = [
+        ("verifiable-qft pool", n, ours_s, ours_ok),
+        (f"math_verify ({workers} processes)", n, mv_s, mv_ok),
+        ("math_verify (1 process)", len(cases), mv_one_s, agreement(mv_one, labels[: len(cases)])[0]),
+    ]
+    print(f"{'grader':<30} {'checks':>7} {'seconds':>8} {'checks/s':>9} {'agree w/ labels':>16}")
+    for name, count, seconds, ok in rows:
+        print(f"{name:<30} {count:>7} {seconds:>8.2f} {count / seconds:>9.0f} {ok:>8}/{count:<7}")
+    ratio = (n / ours_s) / (n / mv_s)
+    print(f"ratio ours / math_verify ({workers} processes): {ratio:.1f}x")
+    disagreements = sorted(
+        {c["id"] for c, v, label in zip(cases * repeat, ours, labels, strict=True) if v != label}
+    )
+    print(f"our disagreements with the labels: {disagreements or 'none'}")
+    return {
+        "ours_checks_per_s": n / ours_s,
+        "math_verify_checks_per_s": n / mv_s,
+        "ratio": ratio,
+        "disagreements": len(disagreements),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -89,33 +125,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-
-    cases = symbolic_cases()
-    labels = [c["expected"] == "correct" for c in cases] * args.repeat
-    n = len(labels)
-    print(f"{len(cases)} labelled symbolic pairs x {args.repeat} = {n} checks, {args.workers} workers")
-
-    ours, ours_s = run_ours(cases, args.repeat, args.workers)
-    mv_pairs = [(gold_latex(c["answer"]), c["response"]) for c in cases] * args.repeat
-    mv, mv_s = run_math_verify(mv_pairs, args.workers)
-    mv_one, mv_one_s = run_math_verify(mv_pairs[: len(cases)], 1)
-
-    ours_ok, _ = agreement(ours, labels)
-    mv_ok, _ = agreement(mv, labels)
-    rows = [
-        ("verifiable-qft pool", n, ours_s, ours_ok),
-        (f"math_verify ({args.workers} processes)", n, mv_s, mv_ok),
-        ("math_verify (1 process)", len(cases), mv_one_s, agreement(mv_one, labels[: len(cases)])[0]),
-    ]
-    print(f"{'grader':<30} {'checks':>7} {'seconds':>8} {'checks/s':>9} {'agree w/ labels':>16}")
-    for name, count, seconds, ok in rows:
-        print(f"{name:<30} {count:>7} {seconds:>8.2f} {count / seconds:>9.0f} {ok:>8}/{count:<7}")
-    ratio = (n / ours_s) / (n / mv_s)
-    print(f"ratio ours / math_verify ({args.workers} processes): {ratio:.1f}x")
-    disagreements = sorted(
-        {c["id"] for c, v, label in zip(cases * args.repeat, ours, labels, strict=True) if v != label}
-    )
-    print(f"our disagreements with the labels: {disagreements or 'none'}")
+    run(args.repeat, args.workers)
 
 
 if __name__ == "__main__":
