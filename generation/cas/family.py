@@ -30,6 +30,7 @@ from sympy.printing.pycode import pycode
 
 from curation.records.answer import CodeAnswer, CodeArgument, CodeTestCase, SymbolicAnswer
 from curation.records.problem import Problem, Source
+from curation.verify.parse import symbol_for
 
 LEVELS = ("advanced undergraduate", "graduate", "advanced graduate", "post-graduate")
 CODE_RTOL = 1e-8
@@ -37,25 +38,15 @@ CODE_CASES = 4
 # How closely the float reference must reproduce the exact value before a test point is accepted.
 REFERENCE_AGREEMENT = 1e-10
 
-_ASSUMPTIONS = {
-    "real": {"real": True},
-    "positive": {"positive": True},
-    "negative": {"negative": True},
-    "nonnegative": {"nonnegative": True},
-    "nonpositive": {"nonpositive": True},
-    "integer": {"integer": True},
-    "positive_integer": {"integer": True, "positive": True},
-    "nonnegative_integer": {"integer": True, "nonnegative": True},
-    "complex": {},
-}
 _INTEGER_DOMAINS = ("integer", "positive_integer", "nonnegative_integer")
 
 Point = dict[str, float | int]
 
 
 def symbol(name: str, domain: str) -> sympy.Symbol:
-    """A sympy Symbol carrying the assumptions of an AnswerSpec domain (``positive``, ``real``, ...)."""
-    return sympy.Symbol(name, **_ASSUMPTIONS[domain])
+    """A sympy Symbol carrying the assumptions of an AnswerSpec domain (``positive``, ``real``, ...), exactly as
+    the verifier declares it, so generated answers and graded answers mean the same symbol."""
+    return symbol_for(name, domain)
 
 
 def default_point(symbols: Mapping[str, str], rng: random.Random) -> Point:

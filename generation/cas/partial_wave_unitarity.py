@@ -28,7 +28,7 @@ from curation.records.problem import Problem
 from generation.cas.family import Family, latex, symbol
 
 S_SYM, M_SYM = symbol("s", "positive"), symbol("m", "positive")
-LAM, G, G1, G2 = (symbol(n, "positive") for n in ("lambda", "g", "g_1", "g_2"))
+LAM, G, G1, G2 = (symbol(n, "positive") for n in ("lamda", "g", "g_1", "g_2"))
 L_SYM = sympy.Symbol("L", positive=True)  # log(1 + s/m^2) while assembling
 CONJUGATE = {"chi": "chib", "chib": "chi"}
 FIELD_LATEX = {
@@ -78,7 +78,7 @@ MODELS: dict[str, tuple[tuple[tuple[sympy.Expr, tuple[str, ...]], ...], tuple[tu
     ),
 }
 CONVENTIONS = ("symmetrized", "plain")
-QUANTITIES = ("a0", "a1", "a2", "bound")
+LMAX = 3
 BOUND_POINTS = (2, 3, 4, 6, 10)
 CHANNELS = {"s": ((0, 1), (2, 3)), "t": ((0, 2), (1, 3)), "u": ((0, 3), (1, 2))}
 
@@ -90,6 +90,11 @@ def _vertex(monomials, fields: tuple[str, ...]) -> sympy.Expr:
         if Counter(mono) == Counter(fields):
             total += c * math.prod(math.factorial(n) for n in Counter(mono).values())
     return total
+
+
+def _monomial_latex(fields: tuple[str, ...]) -> str:
+    counts = Counter(fields)
+    return " ".join(FIELD_LATEX[f] + (f"^{n}" if n > 1 else "") for f, n in counts.items())
 
 
 def _legs(process: tuple[str, ...]) -> tuple[str, ...]:
@@ -113,25 +118,25 @@ def amplitude(model: str, process: tuple[str, ...]) -> tuple[sympy.Expr, dict[st
 
 
 @cache
-def t_projection(l: int) -> sympy.Expr:
+def t_projection(ell: int) -> sympy.Expr:
     """∫_{-1}^{1} dc P_l(c) / (t - m^2) with t = -s(1 - c)/2, in terms of s, m and L = log(1 + s/m^2).
 
     With w = m^2 - t = m^2 + s(1 - c)/2 (from m^2 to m^2 + s), dc = -2 dw/s and the integrand is -P_l(c(w))/w:
     the polynomial part integrates term by term and the 1/w term gives L."""
     w = sympy.Symbol("w")
     c = 1 - 2 * (w - M_SYM**2) / S_SYM
-    poly = sympy.Poly(sympy.expand(sympy.legendre(l, c)), w)
+    poly = sympy.Poly(sympy.expand(sympy.legendre(ell, c)), w)
     total = sympy.Integer(0)
     for (k,), a in poly.terms():
         total += a * L_SYM if k == 0 else a * ((M_SYM**2 + S_SYM) ** k - M_SYM ** (2 * k)) / k
     return sympy.factor(sympy.expand(-2 * total / S_SYM))
 
 
-def projection(channel: str, l: int) -> sympy.Expr:
+def projection(channel: str, ell: int) -> sympy.Expr:
     """∫ dc P_l(c) / (X - m^2) for channel X (u = t with c -> -c, so (-1)^l times the t result)."""
     if channel == "s":
-        return 2 / (S_SYM - M_SYM**2) if l == 0 else sympy.Integer(0)
-    return t_projection(l) * (-1 if channel == "u" and l % 2 else 1)
+        return 2 / (S_SYM - M_SYM**2) if ell == 0 else sympy.Integer(0)
+    return t_projection(ell) * (-1 if channel == "u" and ell % 2 else 1)
 
 
 def identical_factor(process: tuple[str, ...], convention: str) -> sympy.Expr:
@@ -142,11 +147,11 @@ def identical_factor(process: tuple[str, ...], convention: str) -> sympy.Expr:
 
 
 @cache
-def partial_wave(model: str, process: tuple[str, ...], convention: str, l: int) -> sympy.Expr:
+def partial_wave(model: str, process: tuple[str, ...], convention: str, ell: int) -> sympy.Expr:
     """a_l with L = log(1 + s/m^2) left as the symbol L."""
     contact, poles = amplitude(model, process)
-    integral = (2 * contact if l == 0 else 0) + sum(
-        (r * projection(ch, l) for ch, r in poles.items()), sympy.Integer(0)
+    integral = (2 * contact if ell == 0 else 0) + sum(
+        (r * projection(ch, ell) for ch, r in poles.items()), sympy.Integer(0)
     )
     return sympy.factor(sympy.expand(identical_factor(process, convention) * integral / (32 * sympy.pi)))
 
@@ -161,7 +166,9 @@ class PartialWaveUnitarity(Family):
     topic = "scattering/partial-wave-unitarity"
     level = "post-graduate"
     task_type = "derivation"
-    description = "tree-level partial-wave amplitudes a_0, a_1, a_2 of scalar 2->2 scattering and unitarity bounds"
+    description = (
+        "tree-level partial-wave amplitudes a_0, a_1, a_2 of scalar 2->2 scattering and unitarity bounds"
+    )
 
     def parameter_space(self) -> list[dict[str, Any]]:
         space = []
@@ -170,9 +177,9 @@ class PartialWaveUnitarity(Family):
                 identical = process[0] == process[1] or process[2] == process[3]
                 for convention in CONVENTIONS if identical else ("symmetrized",):
                     base = {"model": model, "process": list(process), "convention": convention}
-                    for l in range(3):
-                        if partial_wave(model, process, convention, l) != 0:
-                            space.append({**base, "quantity": f"a{l}", "k": 0})
+                    for ell in range(LMAX + 1):
+                        if partial_wave(model, process, convention, ell) != 0:
+                            space.append({**base, "quantity": f"a{ell}", "k": 0})
                     if bound_coupling is None:
                         continue
                     if bound_coupling == LAM:
@@ -182,19 +189,21 @@ class PartialWaveUnitarity(Family):
         return space
 
     def build(self, params: dict[str, Any]) -> Problem:
-        model, convention, quantity, k = params["model"], params["convention"], params["quantity"], params["k"]
+        model, convention, quantity, k = (
+            params["model"],
+            params["convention"],
+            params["quantity"],
+            params["k"],
+        )
         process = tuple(params["process"])
         monomials, _, bound_coupling = MODELS[model]
         contact, poles = amplitude(model, process)
         has_sigma = any("sigma" in mono for _, mono in monomials)
-        lagrangian = " ".join(
-            f"- {latex(c)}\\,{' '.join(FIELD_LATEX[f] for f in mono)}".replace("- \\frac", "-\\frac")
-            for c, mono in monomials
-        )
+        lagrangian = " ".join(f"- {latex(c)}\\,{_monomial_latex(mono)}" for c, mono in monomials)
         fields_text = {
-            "phi": "a real scalar $\\phi$",
-            "phi1": "two distinct real scalars $\\phi_1, \\phi_2$",
-            "chi": "a complex scalar $\\chi$ (particle $\\chi$, antiparticle $\\bar\\chi$)",
+            "phi": "a massless real scalar $\\phi$",
+            "phi1": "two distinct massless real scalars $\\phi_1, \\phi_2$",
+            "chi": "a massless complex scalar $\\chi$ (particle $\\chi$, antiparticle $\\bar\\chi$)",
         }
         present = {f for _, mono in monomials for f in mono}
         kinds = [text for key, text in fields_text.items() if key in present]
@@ -215,7 +224,7 @@ class PartialWaveUnitarity(Family):
         else:
             convention_text = "$S = 1$ (no identical-particle factor, whatever the particles)"
         statement = (
-            f"Consider massless {' and '.join(kinds)}{sigma_text}, with the interaction Lagrangian "
+            f"Consider {' and '.join(kinds)}{sigma_text}, with the interaction Lagrangian "
             f"$\\mathcal{{L}}_{{\\rm int}} = {lagrangian}$ (natural units, metric $\\mathrm{{diag}}(+1,-1,-1,-1)$). "
             "Define the invariant amplitude $\\mathcal{M}$ by $\\langle f|S - 1|i\\rangle = i(2\\pi)^4 "
             "\\delta^4(p_f - p_i)\\,\\mathcal{M}$ and consider, at tree level, the process "
@@ -238,20 +247,18 @@ class PartialWaveUnitarity(Family):
             ),
             f"The identical-particle factor is $S = {latex(identical_factor(process, convention))}$.",
         ]
+        ell = int(quantity[1]) if quantity.startswith("a") else 0
         if any(ch in poles for ch in "tu"):
             steps.append(
-                "With $w = m^2 - t$, $d\\cos\\theta = -2\\,dw/s$, the projections of the $t$ pole are "
-                + ", ".join(
-                    f"$\\int_{{-1}}^{{1}} \\frac{{P_{l}(c)\\,dc}}{{t - m^2}} = {latex(with_log(t_projection(l)))}$"
-                    for l in range(3)
-                )
-                + "; the $u$ pole gives $(-1)^\\ell$ times these, and the $s$ pole projects only onto $\\ell = 0$: "
-                "$\\int_{-1}^{1} \\frac{dc}{s - m^2} = \\frac{2}{s - m^2}$."
+                "With $w = m^2 - t$ and $d\\cos\\theta = -2\\,dw/s$, the integrand $P_\\ell(c)/(t - m^2)$ becomes a "
+                "polynomial in $w$ plus a $1/w$ term, so "
+                f"$\\int_{{-1}}^{{1}} \\frac{{P_{ell}(c)\\,dc}}{{t - m^2}} = {latex(with_log(t_projection(ell)))}$; "
+                "the $u$ pole gives $(-1)^\\ell$ times this (the substitution $c \\to -c$), and the $s$ pole "
+                "projects only onto $\\ell = 0$: $\\int_{-1}^{1} \\frac{dc}{s - m^2} = \\frac{2}{s - m^2}$."
             )
         symbols: dict[str, str] = {}
         if quantity.startswith("a"):
-            l = int(quantity[1])
-            expr = with_log(partial_wave(model, process, convention, l))
+            expr = with_log(partial_wave(model, process, convention, ell))
             steps.append(f"Hence $$a_{l}(s) = {latex(expr)}$$")
             statement += f" Compute $a_{l}(s)$ in closed form."
             q, what, fname = f"a_{l}", f"the partial-wave amplitude a_{l}", f"partial_wave_a{l}"
@@ -298,7 +305,7 @@ class PartialWaveUnitarity(Family):
             what, fname = f"the largest allowed {bound_coupling.name} for the given m", "coupling_bound"
         if quantity.startswith("a"):
             couplings = sorted(
-                (x.name for x in expr.free_symbols if x.name in ("lambda", "g", "g_1", "g_2")),
+                (x.name for x in expr.free_symbols if x.name in ("lamda", "g", "g_1", "g_2")),
             )
             symbols = {**{n: "positive" for n in couplings}}
             if expr.has(S_SYM):
