@@ -36,6 +36,7 @@ _MODULES = (
     "generation.cas.qed_scattering",
     "generation.cas.cm_cross_section",
     "generation.cas.yukawa_scattering",
+    "generation.cas.partial_wave_unitarity",
 )
 
 

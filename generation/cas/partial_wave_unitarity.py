@@ -259,9 +259,9 @@ class PartialWaveUnitarity(Family):
         symbols: dict[str, str] = {}
         if quantity.startswith("a"):
             expr = with_log(partial_wave(model, process, convention, ell))
-            steps.append(f"Hence $$a_{l}(s) = {latex(expr)}$$")
-            statement += f" Compute $a_{l}(s)$ in closed form."
-            q, what, fname = f"a_{l}", f"the partial-wave amplitude a_{l}", f"partial_wave_a{l}"
+            steps.append(f"Hence $$a_{ell}(s) = {latex(expr)}$$")
+            statement += f" Compute $a_{ell}(s)$ in closed form."
+            q, what, fname = f"a_{ell}", f"the partial-wave amplitude a_{ell}", f"partial_wave_a{ell}"
         elif k == 0:
             a0 = partial_wave(model, process, convention, 0)
             limit = sympy.limit(with_log(a0), S_SYM, sympy.oo) if has_sigma else a0
