@@ -10,6 +10,8 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("release.commands.verify", "grade model responses against problems' answers"),
     "generate": ("release.commands.generate", "generate problems (cas: computer-algebra families)"),
+    "dedup": ("release.commands.dedup", "remove exact and near-duplicate records (MinHash LSH)"),
+    "decontam": ("release.commands.decontam", "drop problems that overlap evaluation benchmarks"),
 }
 
 

@@ -1,0 +1,292 @@
+"""Deduplication: exact duplicates after normalization, near duplicates by MinHash LSH checked by exact Jaccard.
+
+Every removed record is a duplicate of a *kept* one, with similarity >= ``threshold`` (1.0 for exact ones),
+and which record of a group is kept follows the keep policy (``keep_priority``): human-adapted over synthetic,
+verified over unverified, higher QC score, then first seen. Deterministic: the same input and options give the
+same result, whatever the number of workers.
+
+Example::
+
+    result = deduplicate(read_records("problems.jsonl", Problem), field="statement", threshold=0.8)
+    write_jsonl("kept.jsonl", result.kept)
+    print(result.report["counts"])  # {'input': 1200, 'kept': 1105, 'removed_exact': 60, 'removed_near': 35}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from curation.dedup.lsh import band_params, candidate_pairs
+from curation.dedup.minhash import shingles, signatures
+from curation.dedup.normalize import normalize_text
+
+__all__ = [
+    "DedupResult",
+    "MissingFieldError",
+    "Removal",
+    "deduplicate",
+    "field_text",
+    "jaccard",
+    "keep_priority",
+    "normalize_text",
+]
+
+DEFAULT_CHUNK_SIZE = 2000  # texts per signature chunk (one task for a worker)
+PARALLEL_MIN_RECORDS = 4000  # below this, worker start-up costs more than it saves
+EXAMPLES_IN_REPORT = 5
+
+
+class MissingFieldError(ValueError):
+    """A record without a usable text in the dedup field; ``index`` is 0-based in the input."""
+
+    def __init__(self, index: int, field_name: str, message: str = "is missing or not a non-empty string"):
+        self.index = index
+        self.field = field_name
+        self.message = message
+        super().__init__(f"record {index + 1}, field {field_name}: {message}")
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A removed record and the kept record it duplicates."""
+
+    index: int
+    record: Any
+    duplicate_of: str
+    duplicate_of_index: int
+    similarity: float
+    reason: str  # "exact" or "near"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record's JSON form plus ``duplicate_of``, ``similarity`` and ``dedup_reason``."""
+        data = self.record.to_dict() if hasattr(self.record, "to_dict") else dict(self.record)
+        data.update(duplicate_of=self.duplicate_of, similarity=self.similarity, dedup_reason=self.reason)
+        return data
+
+
+@dataclass
+class DedupResult:
+    """Kept records (input order), removals (input order) and the report (counts, clusters, examples)."""
+
+    kept: list[Any] = field(default_factory=list)
+    removed: list[Removal] = field(default_factory=list)
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def field_text(record: Any, field_name: str) -> str | None:
+    """The text of ``field_name`` in a record (attribute, ``extra`` key, or dict key); None when absent."""
+    if isinstance(record, dict):
+        value = record.get(field_name)
+    else:
+        value = getattr(record, field_name, None)
+        if value is None:
+            value = getattr(record, "extra", {}).get(field_name)
+    return value if isinstance(value, str) else None
+
+
+def record_key(record: Any, index: int) -> str:
+    """The id a removal points to: the record's ``id``, else ``#<1-based position>``."""
+    value = record.get("id") if isinstance(record, dict) else getattr(record, "id", None)
+    return value if isinstance(value, str) and value else f"#{index + 1}"
+
+
+def _get(record: Any, name: str) -> Any:
+    return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
+
+
+def _is_verified(record: Any) -> bool:
+    verification = _get(record, "verification")  # a Trace: its Result
+    if verification is not None:
+        return _get(verification, "status") == "correct"
+    solver = _get(record, "solver")  # a Problem: {"verified": true} or a positive pass rate
+    if not isinstance(solver, dict):
+        return False
+    if solver.get("verified") is True:
+        return True
+    rate = solver.get("pass_rate", solver.get("pass@k"))
+    return isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0
+
+
+def _qc_score(record: Any) -> float:
+    """Mean of the QC scores (``{"model": 4.5}`` or ``{"model": {"score": 4.5}}``); 0 without any."""
+    qc = _get(record, "qc")
+    if not isinstance(qc, dict):
+        return 0.0
+    scores = []
+    for value in qc.values():
+        if isinstance(value, dict):
+            value = value.get("score")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            scores.append(float(value))
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def keep_priority(record: Any, index: int) -> tuple:
+    """Sort key of the keep policy (smaller is kept first): adapted, verified, higher QC, first seen."""
+    source = _get(record, "source")
+    kind = _get(source, "kind") if source is not None else None
+    return (0 if kind == "adapted" else 1, 0 if _is_verified(record) else 1, -_qc_score(record), index)
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact Jaccard similarity of two sorted arrays of distinct shingle hashes."""
+    if len(a) == 0 and len(b) == 0:
+        return 1.0
+    common = len(np.intersect1d(a, b, assume_unique=True))
+    return common / (len(a) + len(b) - common)
+
+
+def _chunk_work(task: tuple[list[str], int, int, int]) -> tuple[list[bytes], list[bool], np.ndarray]:
+    """Normalize a chunk of texts: their exact-match digests, emptiness and MinHash signatures."""
+    texts, ngram, num_perm, seed = task
+    normalized = [normalize_text(text) for text in texts]
+    digests = [hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest() for text in normalized]
+    return digests, [not text for text in normalized], signatures(normalized, ngram, num_perm, seed)
+
+
+def deduplicate(
+    records: Iterable[Any],
+    field: str = "statement",
+    threshold: float = 0.8,
+    ngram: int = 5,
+    num_perm: int = 128,
+    *,
+    seed: int = 1,
+    workers: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> DedupResult:
+    """Remove exact and near duplicates of ``field``; ``workers=None`` uses up to 2 processes on big inputs.
+
+    A pair is a near duplicate when the exact Jaccard similarity of the word ``ngram`` shingle sets of the
+    normalized texts is >= ``threshold``; MinHash LSH only proposes the candidate pairs.
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    if ngram < 1 or num_perm < 1 or chunk_size < 1:
+        raise ValueError("ngram, num_perm and chunk_size must be >= 1")
+    items: list[Any] = []
+    texts: list[str] = []
+    for index, record in enumerate(records):
+        text = field_text(record, field)
+        if text is None:
+            raise MissingFieldError(index, field)
+        items.append(record)
+        texts.append(text)
+    n = len(items)
+    tasks = [(texts[lo : lo + chunk_size], ngram, num_perm, seed) for lo in range(0, n, chunk_size)]
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if n >= PARALLEL_MIN_RECORDS else 1
+    if workers > 1 and len(tasks) > 1:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_chunk_work, tasks, chunksize=1)
+    else:
+        parts = [_chunk_work(task) for task in tasks]
+    digests = [d for part in parts for d in part[0]]
+    empty = [e for part in parts for e in part[1]]
+    sigs = np.concatenate([part[2] for part in parts]) if parts else np.empty((0, num_perm), np.uint32)
+
+    # Exact groups: identical normalized text. One representative per group goes to LSH.
+    group_of = np.empty(n, dtype=np.int64)
+    first_of_digest: dict[bytes, int] = {}
+    representatives: list[int] = []
+    for index, digest in enumerate(digests):
+        group = first_of_digest.setdefault(digest, len(representatives))
+        if group == len(representatives):
+            representatives.append(index)
+        group_of[index] = group
+    searchable = [g for g, rep in enumerate(representatives) if not empty[rep]]
+    bands, rows = band_params(threshold, num_perm)
+    pairs = candidate_pairs(sigs[[representatives[g] for g in searchable]], bands, rows)
+    shingle_cache: dict[int, np.ndarray] = {}
+
+    def shingle_set(group: int) -> np.ndarray:
+        if group not in shingle_cache:
+            shingle_cache[group] = shingles(normalize_text(texts[representatives[group]]), ngram)
+        return shingle_cache[group]
+
+    neighbours: dict[int, list[tuple[int, float]]] = {}
+    for i, j in sorted(pairs):
+        gi, gj = searchable[i], searchable[j]
+        similarity = jaccard(shingle_set(gi), shingle_set(gj))
+        if similarity >= threshold:
+            neighbours.setdefault(gi, []).append((gj, similarity))
+            neighbours.setdefault(gj, []).append((gi, similarity))
+
+    # Greedy by the keep policy: a record goes only as a duplicate of an already kept one.
+    kept_in_group: dict[int, int] = {}
+    removals: dict[int, Removal] = {}
+    for index in sorted(range(n), key=lambda k: keep_priority(items[k], k)):
+        group = int(group_of[index])
+        if group in kept_in_group:
+            target, similarity, reason = kept_in_group[group], 1.0, "exact"
+        else:
+            best = max(
+                ((s, -kept_in_group[g]) for g, s in neighbours.get(group, ()) if g in kept_in_group),
+                default=None,
+            )
+            if best is None:
+                kept_in_group[group] = index
+                continue
+            similarity, target, reason = best[0], -best[1], "near"
+        removals[index] = Removal(
+            index, items[index], record_key(items[target], target), target, round(similarity, 6), reason
+        )
+    result = DedupResult(
+        kept=[items[k] for k in range(n) if k not in removals],
+        removed=[removals[k] for k in sorted(removals)],
+    )
+    result.report = _report(
+        result,
+        n,
+        texts,
+        len(pairs),
+        dict(
+            field=field,
+            threshold=threshold,
+            ngram=ngram,
+            num_perm=num_perm,
+            seed=seed,
+            bands=bands,
+            rows=rows,
+        ),
+    )
+    return result
+
+
+def _report(result: DedupResult, n: int, texts: list[str], candidates: int, params: dict) -> dict[str, Any]:
+    reasons = Counter(removal.reason for removal in result.removed)
+    cluster_sizes = Counter(Counter(r.duplicate_of_index for r in result.removed).values())
+    examples = [
+        {
+            "id": record_key(r.record, r.index),
+            "duplicate_of": r.duplicate_of,
+            "similarity": r.similarity,
+            "reason": r.reason,
+            "text": texts[r.index][:200],
+            "kept_text": texts[r.duplicate_of_index][:200],
+        }
+        for r in sorted(result.removed, key=lambda r: (r.reason != "near", r.similarity, r.index))[
+            :EXAMPLES_IN_REPORT
+        ]
+    ]
+    return {
+        "params": params,
+        "counts": {
+            "input": n,
+            "kept": len(result.kept),
+            "removed_exact": reasons["exact"],
+            "removed_near": reasons["near"],
+        },
+        "candidate_pairs": candidates,
+        # cluster size (the kept record plus its removed duplicates) -> how many clusters have it
+        "cluster_sizes": {str(size + 1): count for size, count in sorted(cluster_sizes.items())},
+        "examples": examples,
+    }
