@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from curation.dedup.lsh import band_params, candidate_pairs
-from curation.dedup.minhash import shingles, signatures
+from curation.dedup.minhash import shingle_hashes, signatures
 from curation.dedup.normalize import normalize_text
 
 __all__ = [
@@ -205,17 +205,18 @@ def deduplicate(
     searchable = [g for g, rep in enumerate(representatives) if not empty[rep]]
     bands, rows = band_params(threshold, num_perm)
     pairs = candidate_pairs(sigs[[representatives[g] for g in searchable]], bands, rows)
-    shingle_cache: dict[int, np.ndarray] = {}
-
-    def shingle_set(group: int) -> np.ndarray:
-        if group not in shingle_cache:
-            shingle_cache[group] = shingles(normalize_text(texts[representatives[group]]), ngram)
-        return shingle_cache[group]
+    # Shingle sets only for groups in some candidate pair, hashed in one batch (per-text calls cost more).
+    needed = sorted({searchable[k] for pair in pairs for k in pair})
+    shingle_sets: dict[int, np.ndarray] = {}
+    if needed:
+        hashes, counts = shingle_hashes([normalize_text(texts[representatives[g]]) for g in needed], ngram)
+        parts = np.split(hashes, np.cumsum(counts)[:-1])
+        shingle_sets = dict(zip(needed, map(np.unique, parts), strict=True))
 
     neighbours: dict[int, list[tuple[int, float]]] = {}
     for i, j in sorted(pairs):
         gi, gj = searchable[i], searchable[j]
-        similarity = jaccard(shingle_set(gi), shingle_set(gj))
+        similarity = jaccard(shingle_sets[gi], shingle_sets[gj])
         if similarity >= threshold:
             neighbours.setdefault(gi, []).append((gj, similarity))
             neighbours.setdefault(gj, []).append((gi, similarity))

@@ -1,7 +1,7 @@
 """Banded LSH over a batch of MinHash signatures: candidate pairs from equal bands, found by sorting.
 
-The bands/rows split is datasketch's (``MinHashLSH`` picks it the same way), weighted towards recall since
-every candidate is checked by exact Jaccard afterwards. For an incremental or Redis-backed index, the same
+The bands/rows split is chosen for recall just above the threshold (see ``band_params``), since every candidate
+is checked by exact Jaccard afterwards. For an incremental or Redis-backed index, the same
 signatures go into ``datasketch.MinHashLSH`` as ``LeanMinHash(seed, hashvalues)``.
 """
 
@@ -24,22 +24,37 @@ def _integral(f, lo: float, hi: float, steps: int = 200) -> float:
     return float(((y[1:] + y[:-1]) * 0.5 * np.diff(x)).sum())
 
 
+# Pairs this far above the threshold must become candidates with at least this probability.
+RECALL_MARGIN = 0.05
+RECALL_TARGET = 0.995
+
+
 @functools.lru_cache(maxsize=32)
 def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """``(bands, rows)`` minimizing 0.1 x false-positive + 0.9 x false-negative area around ``threshold``:
-    datasketch's ``MinHashLSH`` rule (without importing scipy), weighted towards recall since every candidate
-    is checked by exact Jaccard afterwards."""
+    """``(bands, rows)`` for ``threshold``: the fewest false-positive candidates among the splits that make a pair
+    at ``threshold + 0.05`` (less near 1) a candidate with probability >= 0.995.
+
+    Every candidate is checked by exact Jaccard afterwards, so a false positive costs one comparison while a
+    false negative is a duplicate left in the data: recall is the constraint, precision the objective. When no
+    split reaches the recall target (very few permutations), the one with the best recall there is used.
+    """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
-    best, best_error = (1, num_perm), float("inf")
+    # Near 1 the margin shrinks, or every split would trivially reach the target at J = 1.
+    above = threshold + min(RECALL_MARGIN, (1.0 - threshold) / 2)
+    best, best_fp = None, float("inf")
+    fallback, fallback_recall = (1, num_perm), -1.0
     for bands in range(1, num_perm + 1):
         for rows in range(1, num_perm // bands + 1):
+            recall = 1 - (1 - above**rows) ** bands
+            if recall > fallback_recall:
+                fallback, fallback_recall = (bands, rows), recall
+            if recall < RECALL_TARGET:
+                continue
             fp = _integral(lambda s, b=bands, r=rows: 1 - (1 - s**r) ** b, 0.0, threshold)
-            fn = _integral(lambda s, b=bands, r=rows: 1 - (1 - (1 - s**r) ** b), threshold, 1.0)
-            error = 0.1 * fp + 0.9 * fn
-            if error < best_error:
-                best, best_error = (bands, rows), error
-    return best
+            if fp < best_fp:
+                best, best_fp = (bands, rows), fp
+    return best or fallback
 
 
 def candidate_pairs(signatures: np.ndarray, bands: int, rows: int) -> set[tuple[int, int]]:

@@ -1,7 +1,7 @@
 """Vectorized MinHash signatures: word n-gram shingles hashed once to 64 bits, permuted in bulk with numpy.
 
 A shingle is ``ngram`` consecutive words of the normalized text (a text shorter than that is one shingle).
-Words are hashed with BLAKE2b (8 bytes, cached per process), n-grams combined with a polynomial and a
+Words are hashed in bulk (a polynomial hash of their bytes, mixed), n-grams combined with a polynomial and a
 splitmix64 finalizer, then permutation ``j`` maps a shingle hash ``h`` to ``a_j * h + b_j mod 2**32`` of the
 hash's top 32 bits (``a_j`` odd: a bijection) and the signature keeps the minimum per permutation.
 Everything is a pure function of the text, ``ngram``, ``num_perm`` and ``seed``: signatures are the same in
@@ -14,8 +14,6 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 __all__ = ["EMPTY_VALUE", "permutations", "shingle_hashes", "shingles", "signatures"]
@@ -25,26 +23,36 @@ _POLY = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime, as the n-gram polynomia
 _BLOCK = 16384  # shingles permuted at a time: (128, 16384) uint32 = 8 MiB
 
 
-class _WordIds(dict):
-    """str -> a process-local id into ``_word_table``, which holds the word's 64-bit BLAKE2b (the id never
-    leaves the process, so results do not depend on the order words were first seen)."""
-
-    def __init__(self):
-        super().__init__()
-        self.table = np.empty(1 << 16, dtype=np.uint64)
-
-    def __missing__(self, word: str) -> int:
-        index = len(self)
-        if index == len(self.table):
-            self.table = np.concatenate((self.table, np.empty_like(self.table)))
-        self.table[index] = int.from_bytes(
-            hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little"
-        )
-        self[word] = index
-        return index
+_BYTE_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so invertible modulo 2**64
+_BYTE_BASE_INVERSE = np.uint64(pow(int(_BYTE_BASE), -1, 2**64))
 
 
-_WORD_IDS = _WordIds()
+def _word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(hashes, lengths)``: a 64-bit hash of every word of every normalized text, and the word count per text.
+
+    All words of a chunk are hashed at once with numpy: a polynomial hash modulo 2**64 of the UTF-8 bytes,
+    ``h(word) = sum b_k B^(k - start)``, read off one prefix sum as ``(S[end] - S[start]) * B^-start`` (B odd, so
+    its inverse exists). A per-word Python hash call was most of dedup's time.
+    """
+    sizes = np.fromiter(
+        (len(t) if t.isascii() else len(t.encode("utf-8")) for t in texts), dtype=np.int64, count=len(texts)
+    )
+    data = np.frombuffer(" ".join(texts).encode("utf-8"), dtype=np.uint8)
+    letter = data != 32
+    edges = np.diff(np.concatenate(([False], letter, [False])).astype(np.int8))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    # Words per text: the word starts before the separator that follows each text.
+    lengths = np.diff(np.searchsorted(starts, np.cumsum(sizes + 1) - 1), prepend=0)
+    if not len(starts):
+        return np.empty(0, dtype=np.uint64), lengths
+    with np.errstate(over="ignore"):
+        powers = np.cumprod(np.full(len(data), _BYTE_BASE, dtype=np.uint64)) * _BYTE_BASE_INVERSE
+        inverse = np.cumprod(np.full(len(data), _BYTE_BASE_INVERSE, dtype=np.uint64)) * _BYTE_BASE
+        prefix = np.concatenate(([np.uint64(0)], np.cumsum(data.astype(np.uint64) * powers, dtype=np.uint64)))
+        hashes = (prefix[ends] - prefix[starts]) * inverse[starts]
+        hashes += (ends - starts).astype(np.uint64)  # lengths apart: "ab" and "ab\0" never collide
+    return _mix(hashes), lengths
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -63,14 +71,7 @@ def shingle_hashes(texts: list[str], ngram: int) -> tuple[np.ndarray, np.ndarray
     many belong to each text (0 for an empty text). Repeated shingles are kept (the minimum ignores them)."""
     if ngram < 1:
         raise ValueError(f"ngram must be >= 1, got {ngram}")
-    lookup = _WORD_IDS.__getitem__
-    all_words: list[int] = []
-    lengths = np.empty(len(texts), dtype=np.int64)
-    for i, text in enumerate(texts):
-        tokens = text.split()
-        lengths[i] = len(tokens)
-        all_words.extend(map(lookup, tokens))
-    words = _WORD_IDS.table[np.array(all_words, dtype=np.int64)]
+    words, lengths = _word_hashes(texts)
     # A text with 1..ngram-1 words is one shingle of its words: hash it as a full n-gram over its own words.
     counts = np.where(lengths >= ngram, lengths - ngram + 1, np.minimum(lengths, 1))
     total = int(counts.sum())

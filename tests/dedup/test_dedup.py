@@ -129,3 +129,16 @@ def test_cli_missing_field_error_names_file_line_and_field(tmp_path, capsys):
     source.write_text("\n" + json.dumps(problem(text(1)).to_dict()) + "\n")
     assert main(["dedup", str(source), "-o", str(tmp_path / "k.jsonl"), "--field", "nothing"]) == 2
     assert f"{source}, line 2, field nothing:" in capsys.readouterr().err
+
+
+def test_band_split_makes_pairs_just_above_the_threshold_candidates():
+    from curation.dedup.lsh import band_params
+
+    for threshold in (0.5, 0.7, 0.8, 0.9):
+        bands, rows = band_params(threshold, 128)
+        assert bands * rows <= 128
+        assert 1 - (1 - (threshold + 0.05) ** rows) ** bands >= 0.995
+
+
+def test_text_without_commands_normalizes_like_text_with_them():
+    assert normalize_text("a~b $x$ $$y$$") == normalize_text("a~b $x$ $$y$$ \\,") == "a b x y"
