@@ -12,6 +12,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("release.commands.generate", "generate problems (cas: computer-algebra families)"),
     "dedup": ("release.commands.dedup", "remove exact and near-duplicate records (MinHash LSH)"),
     "decontam": ("release.commands.decontam", "drop problems that overlap evaluation benchmarks"),
+    "release": (
+        "release.commands.release",
+        "build, validate and push dataset releases (Hub-ready Parquet + card)",
+    ),
 }
 
 

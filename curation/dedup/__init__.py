@@ -36,6 +36,7 @@ __all__ = [
     "field_text",
     "jaccard",
     "keep_priority",
+    "near_duplicate_pairs",
     "normalize_text",
 ]
 
@@ -260,6 +261,40 @@ def deduplicate(
         ),
     )
     return result
+
+
+def near_duplicate_pairs(
+    texts: list[str], threshold: float = 0.8, ngram: int = 5, num_perm: int = 128, *, seed: int = 1
+) -> list[tuple[int, int, float]]:
+    """Every pair ``(i, j, similarity)`` with ``i < j`` whose normalized texts are equal (similarity 1.0) or
+    whose word ``ngram`` shingle sets have exact Jaccard similarity >= ``threshold`` (LSH proposes, Jaccard
+    decides). Unlike ``deduplicate`` it keeps all pairs, e.g. to find every train/test overlap."""
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    if not texts:
+        return []
+    digests, empty, sigs = _chunk_work((texts, ngram, num_perm, seed))
+    out: set[tuple[int, int, float]] = set()
+    by_digest: dict[bytes, list[int]] = {}
+    for index, digest in enumerate(digests):
+        by_digest.setdefault(digest, []).append(index)
+    for members in by_digest.values():
+        out.update((a, b, 1.0) for k, a in enumerate(members) for b in members[k + 1 :])
+    searchable = [i for i in range(len(texts)) if not empty[i]]
+    bands, rows = band_params(threshold, num_perm)
+    pairs = candidate_pairs(sigs[searchable], bands, rows)
+    needed = sorted({searchable[k] for pair in pairs for k in pair})
+    if needed:
+        hashes, counts = shingle_hashes([normalize_text(texts[i]) for i in needed], ngram)
+        sets = dict(zip(needed, map(np.unique, np.split(hashes, np.cumsum(counts)[:-1])), strict=True))
+        for i, j in pairs:
+            a, b = sorted((searchable[i], searchable[j]))
+            if digests[a] == digests[b]:
+                continue
+            similarity = jaccard(sets[a], sets[b])
+            if similarity >= threshold:
+                out.add((a, b, round(similarity, 6)))
+    return sorted(out)
 
 
 def _report(result: DedupResult, n: int, texts: list[str], candidates: int, params: dict) -> dict[str, Any]:

@@ -224,13 +224,21 @@ class Family(ABC):
             level=self.level,
             task_type=self.task_type,
             answer_requirements=requirements,
-            answer_text=f"${quantity} = {sympy.latex(expr)}$",
+            answer_text=f"${quantity} = {latex(expr)}$",
             code_answer=code,
             code_answer_requirements=code_requirements,
             tags=("cas", self.name, *tags),
         )
 
 
+_GAMMA_E = sympy.Symbol("gamma_E")
+
+
 def latex(expr: Any) -> str:
-    """sympy's LaTeX for an expression (a shorthand for solutions)."""
+    r"""sympy's LaTeX for an expression, with Euler's constant as ``\gamma_{E}``.
+
+    sympy writes it as a bare ``\gamma``, which a reader (and the verifier, by DESIGN's rules) takes for a
+    symbol gamma."""
+    if isinstance(expr, sympy.Basic):
+        expr = expr.xreplace({sympy.EulerGamma: _GAMMA_E})
     return sympy.latex(expr)

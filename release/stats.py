@@ -1,0 +1,90 @@
+"""Statistics of a release computed from its data: row counts by the card's columns, and token summaries.
+
+``table_counts`` reads only the counted columns of the shards back from disk, so ``vqft release validate``
+recomputes exactly what the build recorded and can compare the two.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from release.tables import COUNTED_COLUMNS
+
+# Token-length histogram bins (upper edges), log-spaced so short problems and 30k-token traces both show.
+TOKEN_BIN_EDGES = (0, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
+
+
+def token_summary(counts: Sequence[int]) -> dict[str, Any]:
+    """Total, mean and percentiles of per-row token counts, and the histogram over TOKEN_BIN_EDGES."""
+    if not len(counts):
+        return {"rows": 0, "total": 0, "mean": 0.0, "min": 0, "p50": 0, "p90": 0, "p99": 0, "max": 0,
+                "histogram": [0] * len(TOKEN_BIN_EDGES)}  # fmt: skip
+    array = np.asarray(counts, dtype=np.int64)
+    # Bin i holds counts in (edge[i-1], edge[i]]; the last bin is everything above the last edge.
+    bins = np.searchsorted(np.asarray(TOKEN_BIN_EDGES), array, side="left")
+    histogram = np.bincount(bins, minlength=len(TOKEN_BIN_EDGES) + 1)
+    histogram[len(TOKEN_BIN_EDGES) - 1] += histogram[len(TOKEN_BIN_EDGES)]
+    return {
+        "rows": int(array.size),
+        "total": int(array.sum()),
+        "mean": round(float(array.mean()), 1),
+        "min": int(array.min()),
+        "p50": int(np.percentile(array, 50, method="nearest")),
+        "p90": int(np.percentile(array, 90, method="nearest")),
+        "p99": int(np.percentile(array, 99, method="nearest")),
+        "max": int(array.max()),
+        "histogram": [int(x) for x in histogram[: len(TOKEN_BIN_EDGES)]],
+    }
+
+
+def _family(provenance_json: str | None) -> str | None:
+    if not provenance_json:
+        return None
+    family = json.loads(provenance_json).get("family")
+    return family if isinstance(family, str) else None
+
+
+def table_counts(kind: str, shards: Iterable[Path]) -> dict[str, Any]:
+    """Rows, and rows per value of each counted column (sorted by count, then value), of a config's split."""
+    columns = COUNTED_COLUMNS[kind]
+    counters: dict[str, Counter] = {label: Counter() for label in columns}
+    families: Counter[str] = Counter()
+    pairs: Counter[str] = Counter()
+    rows = 0
+    tokens = 0
+    needed = sorted(
+        {column for column, _ in columns.values()} | ({"num_tokens"} if kind != "problems" else set())
+    )
+    for shard in shards:
+        table = pq.read_table(shard, columns=needed)
+        rows += table.num_rows
+        for label, (column, sub) in columns.items():
+            values = table.column(column).to_pylist()
+            if sub is not None:
+                values = [None if v is None else v.get(sub) for v in values]
+            counters[label].update("(none)" if v in (None, "") else v for v in values)
+        if kind != "problems":
+            tokens += int(sum(table.column("num_tokens").to_pylist()))
+        if kind == "problems":
+            provenance = pq.read_table(shard, columns=["source"]).column("source").to_pylist()
+            families.update(f for f in (_family(s.get("provenance_json")) for s in provenance) if f)
+            pairs.update(f"{t}\t{lv}" for t, lv in zip(table.column("topic").to_pylist(),
+                                                         table.column("level").to_pylist(), strict=True))  # fmt: skip
+    out: dict[str, Any] = {"rows": rows}
+    for label, counter in counters.items():
+        out[label] = dict(sorted(counter.items(), key=lambda item: (-item[1], str(item[0]))))
+    if families:
+        out["family"] = dict(sorted(families.items(), key=lambda item: (-item[1], item[0])))
+    if pairs:
+        # topic and level together, "topic\tlevel" -> rows, for the card's stacked plot
+        out["topic_level"] = dict(sorted(pairs.items()))
+    if kind != "problems":
+        out["num_tokens_total"] = tokens
+    return out
