@@ -6,6 +6,10 @@ import argparse
 import importlib
 import sys
 
+from release.errors import CommandError
+
+__all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
+
 # name -> (module, one-line help). Later issues add generate, adapt, qc, solve, ingest, dedup, ...
 COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("release.commands.verify", "grade model responses against problems' answers"),
@@ -17,10 +21,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "build, validate and push dataset releases (Hub-ready Parquet + card)",
     ),
 }
-
-
-class CommandError(Exception):
-    """A user-facing failure: printed as one clear message, exit status 2, no traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:

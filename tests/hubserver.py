@@ -175,7 +175,7 @@ class HubServer:
         self.errors: list[str] = []  # tracebacks of unexpected server-side exceptions (should stay empty)
         self.url = ""
         self._repos: dict[tuple[str, str], Repo] = {}
-        self._faults: dict[str, list[tuple[int, int | None]]] = collections.defaultdict(list)
+        self._faults: dict[str, list[tuple[int, int | None] | None]] = collections.defaultdict(list)
         self._tickets: dict[str, tuple[str, int]] = {}  # LFS upload ticket -> (sha256, size)
         self._lock = threading.RLock()
         self._seq = 0
@@ -217,8 +217,11 @@ class HubServer:
             "no_proxy": no_proxy,
         }
 
-    def fail_next(self, kind: str, count: int = 1, status: int = 500, retry_after: int | None = None) -> None:
-        """The next ``count`` requests of ``kind`` are answered ``status`` (and not processed).
+    def fail_next(
+        self, kind: str, count: int = 1, status: int = 500, retry_after: int | None = None, after: int = 0
+    ) -> None:
+        """The next ``count`` requests of ``kind`` are answered ``status`` (and not processed); with ``after``,
+        only once that many more requests of ``kind`` went through (a failure midway through a push).
 
         ``retry_after`` adds a ``Retry-After`` header: huggingface_hub then sleeps that many seconds + 1
         between retries instead of its exponential 1, 2, 4, 8, 8 s.
@@ -226,7 +229,7 @@ class HubServer:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
         with self._lock:
-            self._faults[kind].extend([(status, retry_after)] * count)
+            self._faults[kind].extend([None] * after + [(status, retry_after)] * count)
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -298,7 +301,10 @@ class HubServer:
             self.counters[kind] += 1
             if not self._faults.get(kind):
                 return None
-            status, retry_after = self._faults[kind].pop(0)
+            fault = self._faults[kind].pop(0)
+            if fault is None:
+                return None
+            status, retry_after = fault
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         return Response(status, {"error": f"hubserver: injected {kind} failure"}, headers)
 

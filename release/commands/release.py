@@ -49,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     push.add_argument("--private", action="store_true", help="create the repo as private")
     push.add_argument("--dry-run", action="store_true", help="list what would be uploaded, upload nothing")
     push.add_argument("--batch-size", type=int, default=8, help="files per commit (default: 8)")
+    push.add_argument("--retries", type=int, default=4, help="retries of a failed request (default: 4)")
     push.add_argument("--no-validate", action="store_true", help="push without validating first")
 
 
@@ -115,6 +116,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _push(args: argparse.Namespace) -> int:
     from release.push import PushError, push_release
 
+    if args.retries < 0:
+        raise CommandError(f"--retries must be at least 0, got {args.retries}")
     if args.batch_size < 1:
         raise CommandError(f"--batch-size must be at least 1, got {args.batch_size}")
     if not args.no_validate and not args.dry_run and _report_validation(args.folder, load=False):
@@ -128,6 +131,7 @@ def _push(args: argparse.Namespace) -> int:
             private=args.private,
             dry_run=args.dry_run,
             batch_size=args.batch_size,
+            attempts=args.retries + 1,
             log=lambda message: print(message, file=sys.stderr),
         )
     except PushError as exc:
