@@ -264,6 +264,7 @@ def build_release(
     out_dir: str | os.PathLike,
     *,
     overwrite: bool = False,
+    progress: bool = False,
     log: Callable[[str], None] = lambda message: None,
 ) -> BuildResult:
     """Build (or finish building) the release ``spec`` describes into ``out_dir``; see the module docstring."""

@@ -73,7 +73,13 @@ def _build(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         spec = load_spec(args.spec)
-        result = build_release(spec, args.output, overwrite=args.overwrite, log=log)
+        result = build_release(
+            spec,
+            args.output,
+            overwrite=args.overwrite,
+            progress=not args.quiet and sys.stderr.isatty(),
+            log=log,
+        )
     except (SpecError, BuildError, SplitError, TokenizerError) as exc:
         raise CommandError(str(exc)) from None
     manifest = result.manifest
