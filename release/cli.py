@@ -14,6 +14,11 @@ __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("release.commands.verify", "grade model responses against problems' answers"),
     "generate": ("release.commands.generate", "generate problems (cas: computer-algebra families)"),
+    "qc": ("release.commands.qc", "score problems with LLM judges and keep the good ones"),
+    "solve": (
+        "release.commands.solve",
+        "solve problems with an independent model; keep the solved ones (pass@k)",
+    ),
     "dedup": ("release.commands.dedup", "remove exact and near-duplicate records (MinHash LSH)"),
     "decontam": ("release.commands.decontam", "drop problems that overlap evaluation benchmarks"),
     "release": (

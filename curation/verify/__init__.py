@@ -19,7 +19,7 @@ from curation.records.answer import AnswerSpec
 from curation.records.result import Response, Result
 from curation.verify.grade import VERIFIER_VERSION
 
-__all__ = ["VERIFIER_VERSION", "iter_verify", "verify", "verify_answer", "verify_many"]
+__all__ = ["VERIFIER_VERSION", "averify", "iter_verify", "verify", "verify_answer", "verify_many"]
 
 
 def _answer_dict(answer: AnswerSpec | dict) -> dict:
@@ -50,6 +50,17 @@ def verify_answer(
     graded = pool.submit(_answer_dict(answer), _response_text(response), timeout).result()
     problem_id = response.problem_id if isinstance(response, Response) else ""
     return _result(problem_id, graded)
+
+
+async def averify(problem: Any, response: str | Response, timeout: float | None = None) -> Result:
+    """``verify`` for asyncio code: awaits the warm pool without blocking the event loop."""
+    import asyncio
+
+    pool, _ = _pool()
+    graded = await asyncio.wrap_future(
+        pool.submit(_answer_dict(problem.answer), _response_text(response), timeout)
+    )
+    return _result(problem.id, graded)
 
 
 def verify(problem: Any, response: str | Response, timeout: float | None = None) -> Result:

@@ -1,9 +1,11 @@
-"""Generate problems. `vqft generate cas` writes computer-algebra problems whose answers sympy computes.
+"""Generate problems. `vqft generate cas` writes computer-algebra problems whose answers sympy computes;
+`vqft generate synthetic` has an LLM write problems from the topic taxonomy (see generation/configs/).
 
 examples:
   vqft generate cas --list
   vqft generate cas --n 2500 --seed 0 -o cas.jsonl
   vqft generate cas --families dirac_trace,colour_factor --n 200 --level graduate -o traces.jsonl
+  vqft generate synthetic --config generation/configs/synthetic-vllm.yaml --n 500 -o synthetic.jsonl
 
 Generation is deterministic for a seed and never writes the same problem id twice; it stops before writing
 anything when the chosen families cannot produce --n distinct problems (--list shows each family's capacity).
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from release.cli import CommandError
 
-SOURCES = ("cas",)
+SOURCES = ("cas", "synthetic")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,12 +30,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--families", default="all", help="comma-separated family names, or 'all' (default); see --list"
     )
-    parser.add_argument("--n", type=int, default=100, help="number of problems (default: 100)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument(
+        "--n", type=int, default=None, help="number of problems (default: 100, or the config's)"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: 0, or the config's)")
     parser.add_argument("--level", default=None, help="keep only families at this level, e.g. graduate")
     parser.add_argument("-o", "--output", type=Path, help="problems JSONL to write")
     parser.add_argument("--list", action="store_true", help="list the families and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--config", type=Path, help="synthetic: the YAML config (llm: block, levels, answer_kinds...)"
+    )
+    from release.commands.llm_options import add_llm_arguments
+
+    add_llm_arguments(parser)
 
 
 def list_families() -> int:
@@ -57,6 +67,10 @@ def list_families() -> int:
 def run(args: argparse.Namespace) -> int:
     from generation.cas import CapacityError, generate, resolve_families
 
+    if args.source == "synthetic":
+        return run_synthetic_command(args)
+    args.n = 100 if args.n is None else args.n
+    args.seed = 0 if args.seed is None else args.seed
     if args.list:
         return list_families()
     if args.output is None:
@@ -110,3 +124,35 @@ def print_summary(families, counts: Counter, seconds: dict, elapsed: float, outp
     print(
         f"{'total':<{width}}  {total:>6}  {total / max(elapsed, 1e-9):>10.0f}  ({elapsed:.1f}s) -> {output}"
     )
+
+
+def run_synthetic_command(args: argparse.Namespace) -> int:
+    """`vqft generate synthetic`: the LLM stage, resumable; prints counts, rejection reasons and usage."""
+    from generation.llm import ConfigError, LLMClient, run_sync
+    from generation.synthetic import SyntheticConfigError, load_synthetic_config, run_synthetic
+    from release.commands.llm_options import llm_config, read_config
+
+    if args.config is None:
+        raise CommandError("synthetic generation needs --config CFG.yaml (see generation/configs/)")
+    data = read_config(args.config)
+    try:
+        config = load_synthetic_config(args.config, n=args.n, seed=args.seed, output=args.output)
+    except (SyntheticConfigError, ConfigError) as exc:
+        raise CommandError(str(exc)) from None
+    from dataclasses import replace
+
+    config = replace(config, llm=llm_config(data.get("llm"), args, f"{args.config}: llm"))
+
+    async def main():
+        async with LLMClient(config.llm) as client:
+            summary = await run_synthetic(config, client)
+            return summary, client.meter
+
+    summary, meter = run_sync(main())
+    for status, count in sorted(summary.counts.items()):
+        print(f"{status:<10} {count:>6}")
+    for reason, count in summary.reasons.most_common(10):
+        print(f"  {count:>5}  {reason}")
+    print(meter.table())
+    print(f"-> {config.output} (rejected: {config.rejected})")
+    return 0
