@@ -14,11 +14,13 @@ __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("release.commands.verify", "grade model responses against problems' answers"),
     "generate": ("release.commands.generate", "generate problems (cas: computer-algebra families)"),
+    "adapt": ("release.commands.adapt", "rewrite human-written seed problems into verifiable ones"),
     "qc": ("release.commands.qc", "score problems with LLM judges and keep the good ones"),
     "solve": (
         "release.commands.solve",
         "solve problems with an independent model; keep the solved ones (pass@k)",
     ),
+    "pipeline": ("release.commands.pipeline", "generate/adapt -> qc -> solve in one resumable run"),
     "dedup": ("release.commands.dedup", "remove exact and near-duplicate records (MinHash LSH)"),
     "decontam": ("release.commands.decontam", "drop problems that overlap evaluation benchmarks"),
     "release": (

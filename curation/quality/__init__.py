@@ -164,7 +164,7 @@ async def run_qc(
     """Score every problem of ``problems`` not scored yet (resumable), then write the kept problems to
     ``output`` and the set-aside ones, with their reasons, next to it. Returns counts by outcome."""
     from curation.records.io import read_records, write_jsonl
-    from curation.records.outcomes import OutcomeLog, run_pending
+    from curation.records.outcomes import OutcomeLog, partition, run_pending
 
     set_aside_path, log_path = _outputs(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -182,16 +182,7 @@ async def run_qc(
 
     with OutcomeLog(log_path) as log:
         await run_pending(read_records(problems, Problem), lambda p: p.id, work, log, concurrency=concurrency)
-        counts: Counter = Counter()
-        kept, aside = [], []
-        for problem in read_records(problems, Problem):
-            entry = log.get(problem.id)
-            status = entry["status"] if entry else "pending"
-            counts[status] += 1
-            if status == "kept":
-                kept.append(Problem.from_dict(entry["problem"]))
-            elif status in ("set_aside", "failed"):
-                aside.append(entry)
-        write_jsonl(output, kept)
+        counts, kept, aside = partition(read_records(problems, Problem), lambda p: p.id, log, "kept")
+        write_jsonl(output, (Problem.from_dict(entry["problem"]) for entry in kept))
         write_jsonl(set_aside_path, aside)
     return counts

@@ -11,9 +11,10 @@ is refused with the reason, which the repair loop shows to the model.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from curation.records.answer import SYMBOL_DOMAINS, CodeAnswer, answer_from_dict
+from curation.records.answer import SYMBOL_DOMAINS, CodeAnswer, FieldError, answer_from_dict
 from curation.records.problem import Problem, Source
 
 ANSWER_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -183,3 +184,65 @@ def undiscriminating(outputs: list[Any]) -> str | None:
     ):
         return f"every test case expects the same output {json.dumps(outputs[0])[:60]}, so a constant function passes; choose inputs that change the answer"
     return None
+
+
+async def author_problem(
+    client: Any,
+    messages: list[dict[str, str]],
+    answer_kind: str,
+    build: Callable[[dict[str, Any], list[Any] | None], Problem],
+    *,
+    stage: str,
+    repair_prompt: Callable[[str], str],
+    max_repairs: int = 2,
+    verify_timeout: float = 10.0,
+    **options: Any,
+) -> dict[str, Any]:
+    """Ask ``client`` (LLMClient's ``complete_json``) for a problem, build it (``build(reply, outputs)``), run its
+    reference in the sandbox and grade the author's own answer; repair with the reason up to ``max_repairs`` times.
+
+    Returns ``{"status": "accepted", "problem": ...}``, ``{"status": "rejected", "reason": ...}`` (the model could
+    not make a usable problem) or ``{"status": "failed", "error": ...}`` (requests failed for good: retry later).
+    """
+    import asyncio
+
+    from curation.verify import averify
+    from curation.verify.code import InvalidProblem, reference_outputs
+
+    schema = reply_schema((answer_kind,))
+    reason = ""
+    attempts = 0
+    for attempt in range(max_repairs + 1):
+        attempts = attempt + 1
+        try:
+            reply, completion = await client.complete_json(
+                messages, schema, stage=stage, name="problem", **options
+            )
+        except Exception as exc:
+            kind = getattr(exc, "kind", None)
+            if kind is None:
+                raise
+            if kind == "structured":
+                return {"status": "rejected", "reason": str(exc), "attempts": attempts}
+            return {"status": "failed", "error": exc.to_dict(), "attempts": attempts}
+        try:
+            problem = build(reply, None)
+            if isinstance(problem.answer, CodeAnswer):
+                outputs = await asyncio.to_thread(reference_outputs, problem.answer, verify_timeout)
+                reason = undiscriminating(outputs) or ""
+                if not reason:
+                    problem = build(reply, outputs)
+            if not reason:
+                result = await averify(problem, own_answer(problem), verify_timeout)
+                if result.status == "correct":
+                    return {"status": "accepted", "problem": problem.to_dict(), "attempts": attempts}
+                detail = result.details.get("reason") or result.details
+                reason = f"the verifier grades your own final answer {result.status}: {str(detail)[:400]}"
+        except (FieldError, ValueError, KeyError, TypeError, InvalidProblem) as exc:
+            reason = f"the answer spec is not usable: {exc}"
+        messages = [
+            *messages,
+            {"role": "assistant", "content": completion.text[:20000]},
+            {"role": "user", "content": repair_prompt(reason)},
+        ]
+    return {"status": "rejected", "reason": reason, "attempts": attempts}

@@ -9,6 +9,7 @@ rest. A stage's output files are derived from the log at the end of each run (wr
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,20 @@ async def run_pending(
 
     await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
     return ran
+
+
+def partition(
+    items: Iterable[Any], key: Callable[[Any], str], log: OutcomeLog, keep: str
+) -> tuple[Counter, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Counts by status (``pending`` for items without an outcome), the outcomes with status ``keep`` and the
+    others, in the order of ``items``: what a stage writes to its output and set-aside files."""
+    counts: Counter = Counter()
+    kept, others = [], []
+    for item in items:
+        entry = log.get(key(item))
+        status = entry["status"] if entry else "pending"
+        counts[status] += 1
+        if entry is None:
+            continue
+        (kept if status == keep else others).append(entry)
+    return counts, kept, others

@@ -92,7 +92,7 @@ async def run_solve(
     """Solve every problem of ``problems`` not solved yet (resumable); write solved problems to ``output`` and
     unsolved or failed ones next to it (``<output>.unsolved.jsonl``). Returns counts by outcome."""
     from curation.records.io import read_records, write_jsonl
-    from curation.records.outcomes import OutcomeLog, run_pending
+    from curation.records.outcomes import OutcomeLog, partition, run_pending
 
     output.parent.mkdir(parents=True, exist_ok=True)
     unsolved_path = output.with_name(output.name.removesuffix(".jsonl") + ".unsolved.jsonl")
@@ -104,16 +104,7 @@ async def run_solve(
             log,
             concurrency=concurrency,
         )
-        counts: Counter = Counter()
-        solved, unsolved = [], []
-        for problem in read_records(problems, Problem):
-            entry = log.get(problem.id)
-            status = entry["status"] if entry else "pending"
-            counts[status] += 1
-            if status == "solved":
-                solved.append(Problem.from_dict(entry["problem"]))
-            elif status in ("unsolved", "failed"):
-                unsolved.append(entry)
-        write_jsonl(output, solved)
+        counts, solved, unsolved = partition(read_records(problems, Problem), lambda p: p.id, log, "solved")
+        write_jsonl(output, (Problem.from_dict(entry["problem"]) for entry in solved))
         write_jsonl(unsolved_path, unsolved)
     return counts

@@ -28,18 +28,11 @@ from typing import Any
 
 import yaml
 
-from curation.records.answer import FieldError
-from curation.records.authored import (
-    ANSWER_HINTS,
-    own_answer,
-    problem_from_reply,
-    reply_schema,
-    undiscriminating,
-)
+from curation.records.authored import ANSWER_HINTS, author_problem, problem_from_reply
 from curation.records.io import write_jsonl
 from curation.records.outcomes import OutcomeLog
 from curation.records.problem import Problem, Source
-from generation.llm import LLMClient, LLMConfig, LLMError
+from generation.llm import LLMClient, LLMConfig
 from generation.prompts import prompt_hash, render, task_types, template
 from generation.topics import Taxonomy, Topic, load_taxonomy
 
@@ -206,53 +199,18 @@ async def make_problem(
 ) -> dict[str, Any]:
     """The outcome of one slot: ``accepted`` with the problem, ``rejected`` with the reason, or ``failed`` with
     the request error."""
-    from curation.verify import averify
-    from curation.verify.code import InvalidProblem, reference_outputs
+    provenance = {**source, "slot": slot.key, "topic_id": slot.topic.id, "difficulty": slot.difficulty,
+                  "category": slot.topic.category}  # fmt: skip
 
-    messages = _messages(slot, earlier)
-    schema = reply_schema((slot.answer_kind,))
-    reason = ""
-    attempts = 0
-    for attempt in range(config.max_repairs + 1):
-        attempts = attempt + 1
-        try:
-            reply, completion = await client.complete_json(
-                messages, schema, stage="generate", name="problem", temperature=config.temperature,
-                max_tokens=config.max_tokens,
-            )  # fmt: skip
-        except LLMError as exc:
-            if exc.kind == "structured":
-                return {"status": "rejected", "reason": str(exc), "attempts": attempts}
-            return {"status": "failed", "error": exc.to_dict(), "attempts": attempts}
-        provenance = {**source, "slot": slot.key, "topic_id": slot.topic.id, "difficulty": slot.difficulty,
-                      "category": slot.topic.category}  # fmt: skip
-        try:
-            problem = problem_from_reply(
-                reply, Source("synthetic-llm", provenance), topic=slot.topic.id, level=slot.level,
-                task_type=slot.task_type,
-            )  # fmt: skip
-            if problem.answer.kind == "code":
-                outputs = await asyncio.to_thread(reference_outputs, problem.answer, config.verify_timeout)
-                reason = undiscriminating(outputs) or ""
-                if not reason:
-                    problem = problem_from_reply(
-                        reply, Source("synthetic-llm", provenance), topic=slot.topic.id, level=slot.level,
-                        task_type=slot.task_type, outputs=outputs,
-                    )  # fmt: skip
-            if not reason:
-                result = await averify(problem, own_answer(problem), config.verify_timeout)
-                if result.status == "correct":
-                    return {"status": "accepted", "problem": problem.to_dict(), "attempts": attempts}
-                detail = result.details.get("reason") or result.details
-                reason = f"the verifier grades your own final answer {result.status}: {str(detail)[:400]}"
-        except (FieldError, ValueError, KeyError, InvalidProblem) as exc:
-            reason = f"the answer spec is not usable: {exc}"
-        messages = [
-            *messages,
-            {"role": "assistant", "content": completion.text[:20000]},
-            {"role": "user", "content": render("repair", reason=reason)},
-        ]
-    return {"status": "rejected", "reason": reason, "attempts": attempts}
+    def build(reply: dict[str, Any], outputs: list[Any] | None) -> Problem:
+        return problem_from_reply(reply, Source("synthetic-llm", provenance), topic=slot.topic.id, level=slot.level,
+                                  task_type=slot.task_type, outputs=outputs)  # fmt: skip
+
+    return await author_problem(
+        client, _messages(slot, earlier), slot.answer_kind, build, stage="generate",
+        repair_prompt=lambda reason: render("repair", reason=reason), max_repairs=config.max_repairs,
+        verify_timeout=config.verify_timeout, temperature=config.temperature, max_tokens=config.max_tokens,
+    )  # fmt: skip
 
 
 @dataclass
