@@ -204,12 +204,19 @@ class LLMClient:
         if self._client is None:
             import openai
 
+            http_client = None
+            if self.config.http_transport == "aiohttp":
+                try:
+                    http_client = openai.DefaultAioHttpClient(timeout=self.config.timeout)
+                except RuntimeError:  # aiohttp not installed: httpx it is
+                    http_client = None
             # The openai client's own retries are off: ours honour Retry-After and count per stage.
             self._client = openai.AsyncOpenAI(
                 base_url=self.config.base_url,
                 api_key=self.config.api_key,
                 timeout=self.config.timeout,
                 max_retries=0,
+                http_client=http_client,
             )
         return self._client
 

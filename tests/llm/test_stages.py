@@ -231,3 +231,57 @@ def test_the_pipeline_chains_generate_qc_and_solve(server, tmp_path, capsys):
     requests = len(server.chat_requests)
     assert main(["pipeline", str(path)]) == 0
     assert len(server.chat_requests) == requests
+
+
+def test_synthetic_generation_killed_mid_run_resumes_with_every_problem_exactly_once(server, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    server.set_default(models.good_generator)
+    server.delay = 0.3
+    config = {
+        "llm": {"model": "test-model", "base_url": server.url + "/v1", "cache": str(tmp_path / "c.sqlite")},
+        "output": str(tmp_path / "out" / "synthetic.jsonl"),
+        "n": 16,
+        "levels": {"graduate": 1.0},
+        "categories": ["qed-processes"],
+    }
+    path = tmp_path / "synthetic.yaml"
+    path.write_text(yaml.safe_dump(config))
+    command = [sys.executable, "-m", "release.cli", "generate", "synthetic", "--config", str(path)]
+    root = Path(__file__).resolve().parents[2]
+    log = tmp_path / "out" / "synthetic.jsonl.log"
+    process = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 4):
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    finished_before = len(log.read_text().splitlines())
+    assert 4 <= finished_before < 16
+    server.delay = 0.0
+    again = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    keys = [json.loads(line)["key"] for line in log.read_text().splitlines()]
+    assert sorted(keys) == sorted(set(keys)) and len(keys) == 16
+    problems = list(read_jsonl(tmp_path / "out" / "synthetic.jsonl", Problem))
+    assert len(problems) == len({p.id for p in problems}) == 16
+
+
+@pytest.mark.parametrize("name", ["synthetic-openai.yaml", "synthetic-vllm.yaml"])
+def test_shipped_synthetic_configs_load(name):
+    from generation.synthetic import load_synthetic_config
+
+    config = load_synthetic_config(Path(__file__).resolve().parents[2] / "generation" / "configs" / name)
+    assert config.llm.model and config.n >= 1
+
+
+@pytest.mark.parametrize("name", ["pipeline-openai.yaml", "pipeline-vllm.yaml"])
+def test_shipped_pipeline_configs_name_known_stages(name):
+    from generation.pipeline import STAGES
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[2] / "generation" / "configs" / name).read_text())
+    assert set(data) <= {"output_dir", "llm", *STAGES}
