@@ -73,7 +73,9 @@ def ours(url: str, n: int, concurrency: int, cache: Path, transport: str) -> flo
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--baseline-requests", type=int, default=1000)
     parser.add_argument("--concurrency", default="1,4,16,64,256")
@@ -99,9 +101,11 @@ def main() -> int:
         one = next((r for level, kind, r in rows if level == 1), None)
         if one is not None:
             print(f"per-request overhead at concurrency 1: {1000 / one - 1000 / base:+.2f} ms")
-        best = max(rate for level, kind, rate in rows if level >= 64) if any(l >= 64 for l in levels) else 0.0
+        best = max(rate for level, kind, rate in rows if level >= 64) if any(c >= 64 for c in levels) else 0.0
         verdict = "PASS" if best >= TARGET else "FAIL"
-        print(f"target >= {TARGET:.0f} req/s at concurrency >= 64 with the cache on (cold): {best:.0f} req/s {verdict}")
+        print(
+            f"target >= {TARGET:.0f} req/s at concurrency >= 64 with the cache on (cold): {best:.0f} req/s {verdict}"
+        )
         return 0
     finally:
         server.kill()

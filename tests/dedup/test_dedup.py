@@ -147,8 +147,15 @@ def test_text_without_commands_normalizes_like_text_with_them():
 def test_near_duplicate_pairs_lists_every_pair_not_just_one_per_cluster():
     from curation.dedup import near_duplicate_pairs
 
-    base = "compute the one loop beta function coefficient of su n yang mills theory with nf dirac fermions " * 2
-    texts = [base, base + "in the fundamental", base.upper(), "an unrelated statement about partial wave unitarity bounds"]
+    base = (
+        "compute the one loop beta function coefficient of su n yang mills theory with nf dirac fermions " * 2
+    )
+    texts = [
+        base,
+        base + "in the fundamental",
+        base.upper(),
+        "an unrelated statement about partial wave unitarity bounds",
+    ]
     pairs = near_duplicate_pairs(texts, threshold=0.8)
     # 0 and 2 are equal after normalization; 1 is near both
     assert [(i, j) for i, j, _ in pairs] == [(0, 1), (0, 2), (1, 2)]

@@ -67,7 +67,9 @@ def good_generator(body: dict[str, Any]):
 def judge(scores: dict[str, int]):
     def respond(body: dict[str, Any]):
         criteria = json.loads(last_user(body).split("follows this JSON schema:\n", 1)[1])["required"]
-        return json_reply({c: {"score": scores.get(c, 90), "reason": f"{c} looks {scores.get(c, 90)}"} for c in criteria})
+        return json_reply(
+            {c: {"score": scores.get(c, 90), "reason": f"{c} looks {scores.get(c, 90)}"} for c in criteria}
+        )
 
     return respond
 

@@ -50,7 +50,11 @@ def _run(config: LLMConfig, call):
 
 
 def test_a_reply_comes_back_with_reasoning_and_usage(server, tmp_path):
-    server.script(reply("The answer is 4.", reasoning_content="2+2=4", usage={"prompt_tokens": 7, "completion_tokens": 5}))
+    server.script(
+        reply(
+            "The answer is 4.", reasoning_content="2+2=4", usage={"prompt_tokens": 7, "completion_tokens": 5}
+        )
+    )
     completion, client = _run(_config(server, tmp_path), lambda c: c.complete(USER, stage="solve"))
     sample = completion.samples[0]
     assert (sample.text, sample.reasoning, sample.finish_reason) == ("The answer is 4.", "2+2=4", "stop")
@@ -175,7 +179,9 @@ def test_concurrency_is_limited(server, tmp_path):
     server.delay = 0.05
 
     async def many(client):
-        return await asyncio.gather(*(client.complete([{"role": "user", "content": str(i)}]) for i in range(40)))
+        return await asyncio.gather(
+            *(client.complete([{"role": "user", "content": str(i)}]) for i in range(40))
+        )
 
     _run(_config(server, tmp_path, max_concurrency=4), many)
     assert server.max_concurrency_seen <= 4

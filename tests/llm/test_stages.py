@@ -56,7 +56,10 @@ def test_the_plan_keeps_its_prefix_when_n_grows(tmp_path):
     bigger = SyntheticConfig(llm=LLMConfig(model="m"), output=tmp_path / "x.jsonl", n=30)
     assert plan_slots(bigger, taxonomy)[:10] == plan_slots(config, taxonomy)
     levels = [s.level for s in plan_slots(bigger, taxonomy)]
-    assert len(set(levels)) == 4 and max(levels.count(lv) for lv in set(levels)) - min(levels.count(lv) for lv in set(levels)) <= 1
+    assert (
+        len(set(levels)) == 4
+        and max(levels.count(lv) for lv in set(levels)) - min(levels.count(lv) for lv in set(levels)) <= 1
+    )
 
 
 def test_synthetic_problems_are_accepted_with_outputs_from_the_sandbox(server, tmp_path):
@@ -67,7 +70,10 @@ def test_synthetic_problems_are_accepted_with_outputs_from_the_sandbox(server, t
     assert len({p.id for p in problems}) == 4
     first = problems[0]
     assert first.source.kind == "synthetic-llm" and first.level == "graduate"
-    assert first.source.provenance["model"] == "test-model" and len(first.source.provenance["prompt_sha256"]) == 16
+    assert (
+        first.source.provenance["model"] == "test-model"
+        and len(first.source.provenance["prompt_sha256"]) == 16
+    )
     assert [case.output for case in first.answer.test_cases] == [2**0.5, 5.0, 4.25**0.5]
 
 
@@ -89,7 +95,9 @@ def test_a_failing_reference_goes_back_to_the_model_with_the_reason(server, tmp_
     summary = _generate(_synthetic(server, tmp_path, n=1))
     assert summary.counts == {"accepted": 1}
     repair = server.chat_requests[1]["messages"][-1]["content"]
-    assert repair.startswith("The problem you wrote cannot be used yet: the answer spec is not usable: the reference raised")
+    assert repair.startswith(
+        "The problem you wrote cannot be used yet: the answer spec is not usable: the reference raised"
+    )
     assert "ZeroDivisionError" in repair
 
 
@@ -98,8 +106,12 @@ def test_a_problem_that_stays_broken_is_rejected_with_the_reason(server, tmp_pat
     server.set_default(json_reply(constant))
     summary = _generate(_synthetic(server, tmp_path, n=1))
     assert summary.counts == {"rejected": 1}
-    rejected = [json.loads(line) for line in (tmp_path / "out" / "synthetic.rejected.jsonl").read_text().splitlines()]
-    assert rejected[0]["reason"].startswith("every test case expects the same output 1.0, so a constant function passes")
+    rejected = [
+        json.loads(line) for line in (tmp_path / "out" / "synthetic.rejected.jsonl").read_text().splitlines()
+    ]
+    assert rejected[0]["reason"].startswith(
+        "every test case expects the same output 1.0, so a constant function passes"
+    )
     assert rejected[0]["attempts"] == 2
     assert (tmp_path / "out" / "synthetic.jsonl").read_text() == ""
 
@@ -108,7 +120,9 @@ def test_requests_that_keep_failing_are_recorded_and_retried_on_the_next_run(ser
     server.set_default(error(500, "overloaded"))
     config = _synthetic(server, tmp_path, n=2)
     assert _generate(config).counts == {"failed": 2}
-    rejected = [json.loads(line) for line in (tmp_path / "out" / "synthetic.rejected.jsonl").read_text().splitlines()]
+    rejected = [
+        json.loads(line) for line in (tmp_path / "out" / "synthetic.rejected.jsonl").read_text().splitlines()
+    ]
     assert rejected[0]["error"]["kind"] == "http 500"
     server.set_default(models.good_generator)
     assert _generate(config).counts == {"accepted": 2}
@@ -158,7 +172,10 @@ def test_qc_keeps_problems_above_threshold_and_sets_aside_the_rest_with_reasons(
 
 def test_two_judges_are_combined_by_mean():
     policy = QCPolicy(combine="mean")
-    qc = {"a": {"problem_quality": {"score": 60, "reason": "x"}}, "b": {"problem_quality": {"score": 90, "reason": "y"}}}
+    qc = {
+        "a": {"problem_quality": {"score": 60, "reason": "x"}},
+        "b": {"problem_quality": {"score": 90, "reason": "y"}},
+    }
     assert policy.decide(qc) == []
     assert QCPolicy(combine="min").decide(qc) == ["problem_quality 60 < 70 (a: x; b: y)"]
 
@@ -187,19 +204,29 @@ def test_a_truncated_attempt_is_never_correct_and_unsolved_problems_are_set_asid
     server.set_default(models.solver(finish_reason="length"))
     assert _solve(server, tmp_path, SolveSettings(k=2)) == {"unsolved": 1}
     unsolved = json.loads((tmp_path / "solved.unsolved.jsonl").read_text())
-    assert [a["status"] for a in unsolved["problem"]["solver"]["test-model"]["attempts"]] == ["truncated", "truncated"]
+    assert [a["status"] for a in unsolved["problem"]["solver"]["test-model"]["attempts"]] == [
+        "truncated",
+        "truncated",
+    ]
 
 
 def test_adapted_problems_carry_the_seed_and_its_provenance(server, tmp_path):
     folder = tmp_path / "seeds" / "peskin-notes" / "chapter3"
     folder.mkdir(parents=True)
-    pairs = [{"problem": "Find the energy of a free particle of momentum p and mass m.", "solution": "E^2=p^2+m^2."}]
+    pairs = [
+        {
+            "problem": "Find the energy of a free particle of momentum p and mass m.",
+            "solution": "E^2=p^2+m^2.",
+        }
+    ]
     (folder / "matched_pairs.yaml").write_text(yaml.safe_dump(pairs))
     server.set_default(models.good_generator)
 
     async def run():
         async with LLMClient(_llm(server, tmp_path)) as client:
-            return await run_adapt(tmp_path / "seeds", tmp_path / "adapted.jsonl", client, AdaptSettings(), concurrency=1)
+            return await run_adapt(
+                tmp_path / "seeds", tmp_path / "adapted.jsonl", client, AdaptSettings(), concurrency=1
+            )
 
     assert asyncio.run(run()) == {"accepted": 1}
     problem = next(iter(read_jsonl(tmp_path / "adapted.jsonl", Problem)))
