@@ -32,6 +32,7 @@ from typing import Any
 
 from curation.records.io import JsonlAppender, read_json_lines, read_jsonl, write_jsonl
 from curation.records.problem import Problem
+from curation.records.tokens import TokenCounter, token_counter
 from release.curate import CurationReport, Dropped, curate_problems, trace_records
 from release.shards import ShardedTableWriter, part_path, publish_parts
 from release.spec import ConfigSpec, ReleaseSpec
@@ -47,7 +48,6 @@ from release.tables import (
     sft_row,
     trace_row,
 )
-from release.tokens import TokenCounter, token_counter
 
 MANIFEST_FORMAT = "vqft-release/1"
 STATE_DIR = ".build"

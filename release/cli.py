@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "release.commands.solve",
         "solve problems with an independent model; keep the solved ones (pass@k)",
     ),
+    "traces": ("release.commands.traces", "sample teacher reasoning traces and keep the verified ones"),
     "pipeline": ("release.commands.pipeline", "generate/adapt -> qc -> solve in one resumable run"),
     "dedup": ("release.commands.dedup", "remove exact and near-duplicate records (MinHash LSH)"),
     "decontam": ("release.commands.decontam", "drop problems that overlap evaluation benchmarks"),

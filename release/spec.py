@@ -293,7 +293,7 @@ def load_spec(path: str | os.PathLike) -> ReleaseSpec:
         limitations=_strings(where, data, "limitations", ()),
         leakage_threshold=float(threshold),
     )
-    from release.tokens import TokenizerError, check_tokenizer_name
+    from curation.records.tokens import TokenizerError, check_tokenizer_name
 
     try:
         check_tokenizer_name(spec.tokenizer)

@@ -11,14 +11,22 @@ import yaml
 from release.errors import CommandError
 
 
-def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
+def add_llm_arguments(parser: argparse.ArgumentParser, *, several_endpoints: bool = False) -> None:
     group = parser.add_argument_group(
         "LLM endpoint (over the config's llm: block and OPENAI_BASE_URL/OPENAI_API_KEY)"
     )
     group.add_argument("--model", default=None, help="model name at the endpoint")
-    group.add_argument(
-        "--base-url", default=None, help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1"
-    )
+    if several_endpoints:
+        group.add_argument(
+            "--base-url",
+            action="append",
+            default=None,
+            help="OpenAI-compatible base URL; repeat it to spread the work over several servers",
+        )
+    else:
+        group.add_argument(
+            "--base-url", default=None, help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1"
+        )
     group.add_argument("--max-concurrency", type=int, default=None, help="requests in flight (default 32)")
     group.add_argument("--cache", default=None, help="response cache file (sqlite), or 'off'")
 

@@ -64,10 +64,10 @@ def _load_snippet(repo_or_path: str, configs: list[str]) -> str:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from curation.records.tokens import TokenizerError
     from release.build import BuildError, build_release
     from release.spec import SpecError, load_spec
     from release.splits import SplitError
-    from release.tokens import TokenizerError
 
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     start = time.perf_counter()

@@ -14,13 +14,13 @@ from datasets import load_dataset
 from curation.records.io import read_jsonl, write_jsonl
 from curation.records.problem import Problem
 from curation.records.result import Result
+from curation.records.tokens import PretokenCounter
 from curation.records.trace import ChatMessage, Trace
 from curation.verify import verify_many
 from release import shards as shards_module
 from release.build import BuildError, build_release
 from release.spec import load_spec
 from release.tables import SFT_FEATURES
-from release.tokens import PretokenCounter
 from tests.release.specs import write_spec
 
 

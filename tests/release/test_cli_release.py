@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from datasets import load_dataset
 
+from curation.records.tokens import RustTokenizerCounter, TokenizerError, token_counter
 from release.build import build_release
 from release.cli import main
 from release.spec import load_spec
-from release.tokens import RustTokenizerCounter, TokenizerError, token_counter
 from tests.release.specs import write_spec
 
 DEMO = Path(__file__).resolve().parents[2] / "release" / "specs" / "demo.yaml"
