@@ -512,12 +512,14 @@ class JsonlAppender:
         )
         return size - keep
 
-    def append(self, record: Record | dict[str, Any]) -> None:
-        """Write one record (or plain dict) as a line, then flush and fsync it."""
+    def append(self, record: Record | dict[str, Any]) -> int:
+        """Write one record (or plain dict) as a line, then flush (and fsync) it; returns the line's offset."""
+        offset = self._file.seek(0, os.SEEK_END)
         self._file.write((_dumps(record) + "\n").encode("utf-8"))
         self._file.flush()
         if self.fsync:
             os.fsync(self._file.fileno())
+        return offset
 
     def close(self) -> None:
         """Close the log (and release the lock)."""

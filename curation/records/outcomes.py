@@ -8,46 +8,88 @@ rest. A stage's output files are derived from the log at the end of each run (wr
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from curation.records.io import JsonlAppender, read_json_lines
+from curation.records.io import JsonlAppender
 
 
 class OutcomeLog:
-    """``log.status(key)``, ``log.append({"key": ..., "status": ..., ...})``, ``log.latest()``."""
+    """``log.status(key)``, ``log.get(key)``, ``log.append({"key": ..., "status": ..., ...})``, ``log.latest()``.
 
-    def __init__(self, path: str | os.PathLike):
+    Memory holds only each key's status and the file offset of its last line, so a log of millions of big
+    outcomes (whole traces) costs a few dozen bytes a key; ``get``/``latest`` read entries back from disk.
+    Lines are flushed as they are written, which is what survives a kill -9 (the OS has the bytes); ``fsync=True``
+    also survives a power loss, at a few milliseconds a line.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, fsync: bool = False, index_fields: tuple[str, ...] = ()):
         self.path = Path(path)
-        self._appender = JsonlAppender(self.path)  # drops a torn last line before we read
-        self._latest: dict[str, dict[str, Any]] = {}
-        for number, entry in read_json_lines(self.path):
-            if not isinstance(entry, dict) or "key" not in entry or "status" not in entry:
-                raise ValueError(f"{self.path}, line {number}: not an outcome line (needs key and status)")
-            self._latest[entry["key"]] = entry
+        self.index_fields = index_fields
+        self._appender = JsonlAppender(self.path, fsync=fsync)  # drops a torn last line before we read
+        self._index: dict[str, tuple[str, int, tuple]] = {}
+        with open(self.path, "rb") as handle:
+            offset = 0
+            for number, raw in enumerate(handle, 1):
+                if raw.strip():
+                    try:
+                        entry = json.loads(raw)
+                    except ValueError:
+                        raise ValueError(f"{self.path}, line {number}: not valid JSON") from None
+                    if not isinstance(entry, dict) or "key" not in entry or "status" not in entry:
+                        raise ValueError(
+                            f"{self.path}, line {number}: not an outcome line (needs key and status)"
+                        )
+                    self._index[entry["key"]] = (entry["status"], offset, self._small(entry))
+                offset += len(raw)
+        self._reader = open(self.path, "rb")  # closed in close()
+
+    def _small(self, entry: dict[str, Any]) -> tuple:
+        return tuple(entry.get(name) for name in self.index_fields)
+
+    def fields(self, key: str) -> dict[str, Any] | None:
+        """The ``index_fields`` of a key's last outcome, from memory (no disk read)."""
+        found = self._index.get(key)
+        return None if found is None else dict(zip(self.index_fields, found[2], strict=True))
+
+    def __len__(self) -> int:
+        return len(self._index)
 
     def status(self, key: str) -> str | None:
-        entry = self._latest.get(key)
-        return None if entry is None else entry["status"]
+        found = self._index.get(key)
+        return None if found is None else found[0]
 
     def get(self, key: str) -> dict[str, Any] | None:
-        return self._latest.get(key)
+        found = self._index.get(key)
+        if found is None:
+            return None
+        self._reader.seek(found[1])
+        return json.loads(self._reader.readline())
 
     def append(self, entry: dict[str, Any]) -> None:
         if "key" not in entry or "status" not in entry:
             raise ValueError("an outcome needs a key and a status")
-        self._appender.append(entry)
-        self._latest[entry["key"]] = entry
+        offset = self._appender.append(entry)
+        self._index[entry["key"]] = (entry["status"], offset, self._small(entry))
+
+    def keys(self) -> Iterator[str]:
+        """Every key, in the order keys were first finished."""
+        return iter(list(self._index))
 
     def latest(self) -> Iterator[dict[str, Any]]:
-        """The last outcome of every key, in the order keys were first finished."""
-        return iter(self._latest.values())
+        """The last outcome of every key, in the order keys were first finished (read from disk one by one)."""
+        for key in list(self._index):
+            entry = self.get(key)
+            if entry is not None:
+                yield entry
 
     def close(self) -> None:
         self._appender.close()
+        self._reader.close()
 
     def __enter__(self) -> OutcomeLog:
         return self

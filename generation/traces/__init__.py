@@ -26,7 +26,7 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from generation.llm import LLMClient, LLMConfig, LLMError
 from generation.prompts import render, template
 
 KEEP_MODES = ("correct", "all")
+LOG_FIELDS = ("problem_id", "index", "tokens", "correct", "reason")  # kept in memory per sample
 COOLDOWN = 30.0  # seconds an endpoint rests after failing a request for good
 
 
@@ -148,12 +149,13 @@ class TraceSampler:
         self.log = log
         self.counter = token_counter(config.tokenizer)
         self.run = TraceRun()
-        self.kept_by_problem: dict[str, list[str]] = {}
-        for entry in log.latest():
-            if entry["status"] == "kept":
-                self.run.kept_tokens += entry["tokens"]
-                self.kept_by_problem.setdefault(entry["problem_id"], []).append(_trace_text(entry["trace"]))
-        self.index = None
+        # Only counts live in memory; the texts of a problem's kept traces are read back when it is sampled.
+        self.kept_count: Counter = Counter()
+        for key in log.keys():
+            small = log.fields(key)
+            if log.status(key) == "kept":
+                self.run.kept_tokens += small["tokens"]
+                self.kept_count[small["problem_id"]] += 1
         if config.dedup_threshold is not None:
             from curation.dedup import near_duplicate_pairs
 
@@ -168,8 +170,11 @@ class TraceSampler:
         keys = [f"{problem.id}:{i}" for i in range(config.samples)]
         if all(self.log.status(key) in ("kept", "dropped") for key in keys):
             return
-        if len(self.kept_by_problem.get(problem.id, [])) >= config.cap or not self.budget_left():
+        if self.kept_count[problem.id] >= config.cap or not self.budget_left():
             return
+        kept_texts = [
+            _trace_text(self.log.get(key)["trace"]) for key in keys if self.log.status(key) == "kept"
+        ]
         messages = trace_messages(problem, config.system_prompt)
         try:
             completion = await self.pool.complete(
@@ -186,9 +191,13 @@ class TraceSampler:
         for index, sample in enumerate(completion.samples):
             if self.log.status(keys[index]) in ("kept", "dropped"):
                 continue
-            await self._grade_and_log(problem, messages, completion.model or config.llm.model, index, sample)
+            await self._grade_and_log(
+                problem, messages, completion.model or config.llm.model, index, sample, kept_texts
+            )
 
-    async def _grade_and_log(self, problem: Problem, messages: list, model: str, index: int, sample) -> None:
+    async def _grade_and_log(
+        self, problem: Problem, messages: list, model: str, index: int, sample, kept_texts: list[str]
+    ) -> None:
         from curation.verify import averify
 
         config = self.config
@@ -215,7 +224,7 @@ class TraceSampler:
             sampling={**config.sampling, "sample_index": index},
             finish_reason=sample.finish_reason,
         )
-        reason = self._drop_reason(problem, trace, result)
+        reason = self._drop_reason(problem, trace, result, kept_texts)
         status = "dropped" if reason else "kept"
         entry = {"key": f"{problem.id}:{index}", "status": status, "problem_id": problem.id, "index": index,
                  "correct": result.status == "correct" and not sample.truncated, "tokens": tokens,
@@ -225,18 +234,18 @@ class TraceSampler:
             self.run.reasons[reason.split(" (")[0]] += 1
         else:
             self.run.kept_tokens += tokens
-            self.kept_by_problem.setdefault(problem.id, []).append(_trace_text(trace.to_dict()))
+            self.kept_count[problem.id] += 1
+            kept_texts.append(_trace_text(trace.to_dict()))
         self.run.counts[status] += 1
         self.log.append(entry)
 
-    def _drop_reason(self, problem: Problem, trace: Trace, result: Result) -> str | None:
+    def _drop_reason(self, problem: Problem, trace: Trace, result: Result, kept: list[str]) -> str | None:
         config = self.config
         if trace.finish_reason == "length":
             return "truncated (finish_reason length)"
         if config.keep == "correct" and result.status != "correct":
             return f"not correct ({result.status})"
-        kept = self.kept_by_problem.get(problem.id, [])
-        if len(kept) >= config.cap:
+        if self.kept_count[problem.id] >= config.cap:
             return f"problem at its cap of {config.cap} kept traces"
         if not self.budget_left():
             return f"token budget of {config.target_tokens} reached"
@@ -263,7 +272,7 @@ async def run_traces(
         urls = config.endpoints or (config.llm.base_url,)
         clients = [LLMClient(replace(config.llm, base_url=url)) for url in urls]
     pool = EndpointPool(clients)
-    with OutcomeLog(out / "samples.log") as log:
+    with OutcomeLog(out / "samples.log", index_fields=LOG_FIELDS) as log:
         sampler = TraceSampler(config, pool, log)
         problems = iter(read_records(problems_path, Problem))
         workers = sum(c.config.max_concurrency for c in clients)
@@ -287,45 +296,65 @@ async def run_traces(
 def write_outputs(
     log: OutcomeLog, out: Path, problems_path: Path, config: TracesConfig, run: TraceRun
 ) -> None:
-    """Rewrite traces.jsonl, pass_rates.jsonl, rejected.jsonl and summary.json from the log (problem order)."""
-    by_problem: dict[str, list[dict[str, Any]]] = {}
-    for entry in log.latest():
-        if entry["status"] in ("kept", "dropped"):
-            by_problem.setdefault(entry["problem_id"], []).append(entry)
-    kept_traces, rates, rejected = [], [], []
-    totals: Counter = Counter()
-    for problem in read_records(problems_path, Problem):
-        entries = sorted(by_problem.get(problem.id, []), key=lambda e: e["index"])
-        if not entries:
-            continue
-        correct = sum(e["correct"] for e in entries)
-        rates.append({"problem_id": problem.id, "topic": problem.topic, "level": problem.level,
-                      "samples": len(entries), "correct": correct, "pass_rate": round(correct / len(entries), 6)})  # fmt: skip
-        for entry in entries:
-            totals[entry["status"]] += 1
-            if entry["status"] == "kept":
-                totals["kept_tokens"] += entry["tokens"]
-                kept_traces.append(Trace.from_dict(entry["trace"]))
-            else:
-                rejected.append({k: entry[k] for k in ("key", "problem_id", "index", "reason", "tokens")})
-    write_jsonl(out / "traces.jsonl", kept_traces)
-    write_jsonl(out / "pass_rates.jsonl", rates)
-    write_jsonl(out / "rejected.jsonl", rejected)
-    reasons = Counter(r["reason"].split(" (")[0] for r in rejected)
+    """Rewrite traces.jsonl, pass_rates.jsonl, rejected.jsonl and summary.json from the log, in problem order,
+    streaming: only the per-sample fields the log indexes are held in memory, never the traces."""
+    samples: dict[str, list[str]] = {}
+    for key in log.keys():
+        small = log.fields(key)
+        if log.status(key) in ("kept", "dropped"):
+            samples.setdefault(small["problem_id"], []).append(key)
+    order = [p.id for p in read_records(problems_path, Problem) if p.id in samples]
+    meta = {p.id: (p.topic, p.level) for p in read_records(problems_path, Problem) if p.id in samples}
+
+    def keys_of(problem_id: str) -> list[str]:
+        return sorted(samples[problem_id], key=lambda key: log.fields(key)["index"])
+
+    def kept() -> Iterator[Trace]:
+        for problem_id in order:
+            for key in keys_of(problem_id):
+                if log.status(key) == "kept":
+                    yield Trace.from_dict(log.get(key)["trace"])
+
+    def rates() -> Iterator[dict[str, Any]]:
+        for problem_id in order:
+            fields = [log.fields(key) for key in keys_of(problem_id)]
+            correct = sum(bool(f["correct"]) for f in fields)
+            topic, level = meta[problem_id]
+            yield {"problem_id": problem_id, "topic": topic, "level": level, "samples": len(fields),
+                   "correct": correct, "pass_rate": round(correct / len(fields), 6)}  # fmt: skip
+
+    def rejected() -> Iterator[dict[str, Any]]:
+        for problem_id in order:
+            for key in keys_of(problem_id):
+                if log.status(key) == "dropped":
+                    yield {"key": key, **log.fields(key)}
+
+    write_jsonl(out / "traces.jsonl", kept())
+    write_jsonl(out / "pass_rates.jsonl", rates())
+    write_jsonl(out / "rejected.jsonl", rejected())
+    statuses = Counter(log.status(key) for problem_id in order for key in samples[problem_id])
+    kept_tokens = sum(log.fields(key)["tokens"] for problem_id in order for key in samples[problem_id]
+                      if log.status(key) == "kept")  # fmt: skip
+    reasons = Counter(
+        log.fields(key)["reason"].split(" (")[0]
+        for problem_id in order
+        for key in samples[problem_id]
+        if log.status(key) == "dropped"
+    )
     summary = {
         "model": config.llm.model,
         "tokenizer": config.tokenizer,
         "sampling": config.sampling,
         "keep": config.keep,
-        "problems": len(rates),
-        "samples": totals["kept"] + totals["dropped"],
-        "kept": totals["kept"],
-        "kept_tokens": totals["kept_tokens"],
-        "dropped": totals["dropped"],
+        "problems": len(order),
+        "samples": statuses["kept"] + statuses["dropped"],
+        "kept": statuses["kept"],
+        "kept_tokens": kept_tokens,
+        "dropped": statuses["dropped"],
         "dropped_by_reason": dict(reasons.most_common()),
         "failed_problems_this_run": run.failed_problems,
         "target_tokens": config.target_tokens,
-        "budget_reached": config.target_tokens is not None and totals["kept_tokens"] >= config.target_tokens,
+        "budget_reached": config.target_tokens is not None and kept_tokens >= config.target_tokens,
     }
     tmp = out / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=2) + "\n")
