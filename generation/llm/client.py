@@ -151,6 +151,21 @@ def _retry_after(exc: Exception) -> float | None:
         return None if parsed is None else min(max(parsed.timestamp() - time.time(), 0.0), RETRY_AFTER_CAP)
 
 
+def _status_text(exc: Exception) -> str:
+    """The error's text plus the server's own explanation: the openai package keeps only an OpenAI-style
+    ``error.message``, and FastAPI-based servers (vLLM, transformers serve) answer ``{"detail": ...}``."""
+    text = str(exc)
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        detail = body.get("detail") or body.get("message") or body.get("error")
+        detail_text = json.dumps(detail, ensure_ascii=False) if not isinstance(detail, str) else detail
+        if detail and detail_text not in text:
+            text = f"{text}: {detail_text[:500]}"
+    elif isinstance(body, str) and body and body not in text:
+        text = f"{text}: {body[:500]}"
+    return text
+
+
 def _extract_json(text: str) -> Any:
     """The JSON value in a reply: the whole text, a fenced ```json block, or the outermost {...}."""
     candidates = [text.strip()]
@@ -317,7 +332,7 @@ class LLMClient:
                 failure = ("http 429", str(exc), 429)
                 wait = self._backoff(attempt) if wait is None else wait
             except openai.APIStatusError as exc:
-                failure = (f"http {exc.status_code}", str(exc), exc.status_code)
+                failure = (f"http {exc.status_code}", _status_text(exc), exc.status_code)
                 if exc.status_code < 500 and exc.status_code not in (408, 409):
                     self.meter.failure(stage)
                     raise LLMError(stage, failure[0], failure[1], attempt + 1, exc.status_code) from None
@@ -362,10 +377,11 @@ class LLMClient:
 
     # ------------------------------------------------------------------ structured output
 
-    def _response_format(self, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
-        if self._structured_mode == "json_schema":
+    @staticmethod
+    def _format_for(mode: str, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+        if mode == "json_schema":
             return {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
-        if self._structured_mode == "json_object":
+        if mode == "json_object":
             return {"type": "json_object"}
         return None
 
@@ -396,7 +412,7 @@ class LLMClient:
             try:
                 value = _extract_json(text)
             except json.JSONDecodeError as exc:
-                error = f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+                error = f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
                 if completion.samples[0].truncated:
                     error += "; the reply was cut off at max_tokens, so be more concise"
             else:
@@ -425,17 +441,23 @@ class LLMClient:
         self, conversation: list[Message], schema: dict, name: str, stage: str, options: dict[str, Any]
     ) -> Completion:
         """One completion with the strongest response_format the server accepts (json_schema, then
-        json_object, then none), remembering what it refused."""
+        json_object, then none). A weaker mode is remembered only once it worked, so a request refused for
+        another reason (a wrong model name) raises its own error and leaves the client as it was."""
+        mode = self._structured_mode
+        first_error: LLMError | None = None
         while True:
             try:
-                return await self.complete(
-                    conversation, stage=stage, response_format=self._response_format(schema, name), **options
+                completion = await self.complete(
+                    conversation, stage=stage, response_format=self._format_for(mode, schema, name), **options
                 )
             except LLMError as exc:
-                refused = exc.status in (400, 422) and self._structured_mode != "none"
-                if not refused:
-                    raise
-                self._structured_mode = "json_object" if self._structured_mode == "json_schema" else "none"
+                if exc.status not in (400, 422) or mode == "none":
+                    raise first_error or exc from None
+                first_error = first_error or exc
+                mode = "json_object" if mode == "json_schema" else "none"
+                continue
+            self._structured_mode = mode
+            return completion
 
 
 class _MalformedResponse(Exception):

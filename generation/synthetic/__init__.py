@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,6 +214,15 @@ async def make_problem(
     )  # fmt: skip
 
 
+_ERROR_PREFIX = re.compile(r"^\w+: [\w ]+? after \d+ attempt\(s\): ")
+
+
+def reason_key(reason: str) -> str:
+    """A short grouping key for a rejection reason: the request-error prefix dropped, cut at the first detail."""
+    text = _ERROR_PREFIX.sub("", reason)
+    return re.split(r"[:(]", text, maxsplit=1)[0].strip()[:80]
+
+
 @dataclass
 class StageSummary:
     counts: Counter = field(default_factory=Counter)
@@ -272,7 +282,7 @@ def write_outputs(log: OutcomeLog, slots: list[Slot], config: SyntheticConfig) -
             problems.append(Problem.from_dict(entry["problem"]))
         else:
             reason = entry.get("reason") or entry.get("error", {}).get("message", "")
-            summary.reasons[reason.split(":")[0][:80]] += 1
+            summary.reasons[reason_key(reason)] += 1
             rejected.append({"slot": slot.key, "topic": slot.topic.id, "level": slot.level, **entry})
     write_jsonl(config.output, problems)
     write_jsonl(config.rejected, rejected)
