@@ -44,6 +44,9 @@ sys.path.insert(0, {root!r})
 from tests.openai_server import ScriptedOpenAIServer, reply
 answers = json.load(open({answers!r}))
 words = {words!r}
+# A pool of pre-made thoughts keeps the server cheap (it shares the 2 cores with the toolkit under test).
+pool_rng = random.Random(0)
+thoughts = [" ".join(pool_rng.choice(words) for _ in range(pool_rng.randint(1500, 6000))) for _ in range(256)]
 def respond(body):
     user = body["messages"][-1]["content"]
     answer = next(a for s, a in answers if s in user)
@@ -52,8 +55,7 @@ def respond(body):
     contents = []
     for i in range(n):
         rng = random.Random(seed * 31 + i + body.get("seed", 0) * 7)
-        length = rng.randint(1500, 6000)
-        thought = " ".join(rng.choice(words) for _ in range(length))
+        thought = rng.choice(thoughts) + " " + str(rng.random())
         final = answer if i % 4 != 3 else "0"
         contents.append(f"<think>{{thought}}</think>\nSo the result is $\\boxed{{{{{{final}}}}}}$.")
     return reply(contents)
@@ -79,7 +81,7 @@ def _prepare(folder: Path, count: int) -> tuple[Path, Path]:
     answers = folder / "answers.json"
     answers.write_text(
         json.dumps(
-            [[p.statement[:200], p.answer_text.strip("$").split("=", 1)[-1].strip()] for p in problems]
+            [[p.statement, p.answer_text.strip("$").split("=", 1)[-1].strip()] for p in problems]
         )
     )
     return path, answers
@@ -119,7 +121,22 @@ def baseline(url: str, problems_path: Path, samples: int, limit: int, out: Path)
     return done, time.perf_counter() - start
 
 
-def ours_in_subprocess(url: str, problems_path: Path, samples: int, concurrency: int, out: Path) -> dict:
+def train_tokenizer(folder: Path) -> str:
+    """A byte-level BPE tokenizer file trained on the trace vocabulary (a stand-in for the student's tokenizer,
+    which a real run names with hf:...; nothing can be downloaded here)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    rng = random.Random(0)
+    corpus = [" ".join(rng.choice(WORDS) for _ in range(200)) for _ in range(500)]
+    tokenizer.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=4000, special_tokens=["[UNK]"]))
+    path = folder / "tokenizer.json"
+    tokenizer.save(str(path))
+    return f"file:{path}"
+
+
+def ours_in_subprocess(url: str, problems_path: Path, samples: int, concurrency: int, out: Path, tokenizer: str) -> dict:
     """Run run_traces in a fresh process; returns its wall time, counts and peak RSS."""
     code = f"""
 import asyncio, json, resource, sys, time
@@ -129,7 +146,7 @@ from generation.llm import LLMConfig
 from generation.traces import TracesConfig, run_traces
 config = TracesConfig(llm=LLMConfig(model="teacher", base_url={url + "/v1"!r}, cache=Path({str(out)!r}) / "cache.sqlite",
                                     max_concurrency={concurrency}),
-                      output=Path({str(out)!r}), samples={samples}, keep="correct")
+                      output=Path({str(out)!r}), samples={samples}, keep="correct", tokenizer={tokenizer!r})
 start = time.perf_counter()
 run = asyncio.run(run_traces(Path({str(problems_path)!r}), config))
 elapsed = time.perf_counter() - start
@@ -155,16 +172,20 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--baseline-problems", type=int, default=40)
+    parser.add_argument("--tokenizer", default="rust", choices=("rust", "pretokens"),
+                        help="rust: a BPE tokenizer file (encode_batch in Rust); pretokens: pretokens:gpt2 in Python")
     parser.add_argument(
         "--memory", default="", help="comma-separated problem counts for the RSS check, e.g. 2000,8000"
     )
     args = parser.parse_args()
     random.seed(0)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"tokenizer: {args.tokenizer}")
     sizes = [int(x) for x in args.memory.split(",") if x] or [args.problems]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         problems_path, answers = _prepare(folder, max(sizes + [args.problems]))
+        tokenizer = train_tokenizer(folder) if args.tokenizer == "rust" else "pretokens:gpt2"
         server, url = _start_server(answers)
         try:
             done, seconds = baseline(
@@ -181,7 +202,7 @@ def main() -> int:
                             break
                         target.write(line)
                 out = folder / f"ours-{size}"
-                stats = ours_in_subprocess(url, subset, args.samples, args.concurrency, out)
+                stats = ours_in_subprocess(url, subset, args.samples, args.concurrency, out, tokenizer)
                 stats["disk"] = _disk(out)
                 rows.append((size, stats))
                 rate = stats["samples"] / stats["seconds"]

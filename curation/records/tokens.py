@@ -54,8 +54,9 @@ class PretokenCounter:
     name = "pretokens:gpt2"
 
     def count(self, texts: Sequence[str]) -> list[int]:
-        findall = _GPT2_PRETOKEN.findall
-        return [len(findall(text)) for text in texts]
+        # subn counts matches without building the list of pieces findall would.
+        subn = _GPT2_PRETOKEN.subn
+        return [subn("", text)[1] for text in texts]
 
 
 class RustTokenizerCounter:

@@ -156,10 +156,6 @@ class TraceSampler:
             if log.status(key) == "kept":
                 self.run.kept_tokens += small["tokens"]
                 self.kept_count[small["problem_id"]] += 1
-        if config.dedup_threshold is not None:
-            from curation.dedup import near_duplicate_pairs
-
-            self._pairs = near_duplicate_pairs
 
     def budget_left(self) -> bool:
         target = self.config.target_tokens
@@ -172,9 +168,7 @@ class TraceSampler:
             return
         if self.kept_count[problem.id] >= config.cap or not self.budget_left():
             return
-        kept_texts = [
-            _trace_text(self.log.get(key)["trace"]) for key in keys if self.log.status(key) == "kept"
-        ]
+        kept_texts = [_shingles(self.log.get(key)["trace"]) for key in keys if self.log.status(key) == "kept"]
         messages = trace_messages(problem, config.system_prompt)
         try:
             completion = await self.pool.complete(
@@ -188,15 +182,18 @@ class TraceSampler:
                              "error": exc.to_dict()})  # fmt: skip
             return
         self.run.problems += 1
+        graded: dict[
+            Any, Result
+        ] = {}  # final answer -> its grade: K samples often agree, grading once suffices
         for index, sample in enumerate(completion.samples):
             if self.log.status(keys[index]) in ("kept", "dropped"):
                 continue
             await self._grade_and_log(
-                problem, messages, completion.model or config.llm.model, index, sample, kept_texts
+                problem, messages, completion.model or config.llm.model, index, sample, kept_texts, graded
             )
 
     async def _grade_and_log(
-        self, problem: Problem, messages: list, model: str, index: int, sample, kept_texts: list[str]
+        self, problem: Problem, messages: list, model: str, index: int, sample, kept_texts: list, graded: dict
     ) -> None:
         from curation.verify import averify
 
@@ -206,11 +203,17 @@ class TraceSampler:
                 problem.id, "no_answer", {"reason": "truncated at max_tokens (finish_reason length)"}
             )
         else:
-            result = await averify(problem, sample.text, config.verify_timeout)
+            key = answer_key(problem, sample.text)
+            result = graded.get(key) if key is not None else None
+            if result is None:
+                result = await averify(problem, sample.text, config.verify_timeout)
+                if key is not None and result.status not in ("timeout", "error"):
+                    graded[key] = result
         assistant = (
             f"<think>\n{sample.reasoning}\n</think>\n\n{sample.text}" if sample.reasoning else sample.text
         )
-        tokens = self.counter.count([assistant])[0]
+        # A Rust tokenizer releases the GIL, so counting overlaps the event loop's other work.
+        tokens = (await asyncio.to_thread(self.counter.count, [assistant]))[0]
         trace = Trace(
             problem_id=problem.id,
             messages=tuple(ChatMessage(m["role"], m["content"]) for m in messages)
@@ -224,7 +227,8 @@ class TraceSampler:
             sampling={**config.sampling, "sample_index": index},
             finish_reason=sample.finish_reason,
         )
-        reason = self._drop_reason(problem, trace, result, kept_texts)
+        shingles: list = []  # filled by _drop_reason only when the near-duplicate check runs
+        reason = self._drop_reason(problem, trace, result, kept_texts, shingles)
         status = "dropped" if reason else "kept"
         entry = {"key": f"{problem.id}:{index}", "status": status, "problem_id": problem.id, "index": index,
                  "correct": result.status == "correct" and not sample.truncated, "tokens": tokens,
@@ -235,11 +239,13 @@ class TraceSampler:
         else:
             self.run.kept_tokens += tokens
             self.kept_count[problem.id] += 1
-            kept_texts.append(_trace_text(trace.to_dict()))
+            kept_texts.append(shingles[0] if shingles else _shingles(trace.to_dict()))
         self.run.counts[status] += 1
         self.log.append(entry)
 
-    def _drop_reason(self, problem: Problem, trace: Trace, result: Result, kept: list[str]) -> str | None:
+    def _drop_reason(
+        self, problem: Problem, trace: Trace, result: Result, kept: list, shingles: list
+    ) -> str | None:
         config = self.config
         if trace.finish_reason == "length":
             return "truncated (finish_reason length)"
@@ -250,15 +256,45 @@ class TraceSampler:
         if not self.budget_left():
             return f"token budget of {config.target_tokens} reached"
         if config.dedup_threshold is not None and kept:
-            text = _trace_text(trace.to_dict())
-            pairs = self._pairs([*kept, text], threshold=config.dedup_threshold)
-            if any(j == len(kept) for _, j, _ in pairs):
+            # Exact Jaccard against the few kept traces of this problem: cheaper than MinHash at this size.
+            shingles.append(_shingles(trace.to_dict()))
+            if any(_jaccard(shingles[0], other) >= config.dedup_threshold for other in kept):
                 return f"near-duplicate of a kept trace of the same problem (Jaccard >= {config.dedup_threshold})"
         return None
 
 
+def answer_key(problem: Problem, text: str) -> Any:
+    """What the verifier would grade in ``text`` (the final python block for code answers, the answer
+    candidates otherwise), so samples with the same final answer are graded once; None when there is nothing."""
+    from curation.verify.extract import answer_candidates, final_segment, last_python_block
+
+    final = final_segment(text)
+    if final is None:
+        return None
+    if problem.answer.kind == "code":
+        block = last_python_block(final)
+        return None if block is None else ("code", block)
+    candidates = answer_candidates(final)
+    return ("answer", tuple(candidates)) if candidates else None
+
+
 def _trace_text(trace: dict[str, Any]) -> str:
     return f"{trace.get('reasoning', '')}\n{trace.get('final', '')}"
+
+
+def _shingles(trace: dict[str, Any]) -> frozenset[int]:
+    """The hashed word 5-grams of a trace's lowercased text (what the near-duplicate check compares). Python's
+    tuple hashing is several times cheaper than the dedup module's bulk hashing for a handful of long texts,
+    and the sets only live for one run."""
+    words = _trace_text(trace).lower().split()
+    return frozenset(map(hash, zip(words, words[1:], words[2:], words[3:], words[4:], strict=False)))
+
+
+def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    if not a and not b:
+        return 1.0
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
 
 
 async def run_traces(
