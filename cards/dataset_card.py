@@ -9,6 +9,7 @@ matter is what the Hub and ``datasets`` read: ``configs`` (``data_files`` per sp
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,8 @@ def _source_text(config: dict[str, Any]) -> str:
             f"made from the `{source['config']}` config: user turn = the problem and its answer requirements, "
             f"assistant turn = the worked solution ending with the final answer in {form}"
         )
+    if source["kind"] == "traces":
+        return f"the kept traces of the `vqft traces` run in `{Path(source['run']).name}/` (teacher samples graded by the verifier)"
     return f"read from `{Path(source['path']).name}`"
 
 
@@ -138,6 +141,19 @@ def _curation_text(config: dict[str, Any]) -> str:
     if config["type"] == "traces":
         kept = curation.get("output", 0)
         parts.append(f"{kept:,} traces whose problem is in the release kept")
+        run = curation.get("run")
+        if run:
+            dropped = (
+                ", ".join(f"{reason} {count:,}" for reason, count in run["dropped_by_reason"].items())
+                or "none"
+            )
+            rates = run["pass_rates"]
+            histogram = ", ".join(f"{label}: {n}" for label, n in rates["histogram"].items())
+            parts.append(
+                f"the `vqft traces` run sampled {run['samples']:,} traces from `{run['model']}` "
+                f"(sampling {json.dumps(run['sampling'])}, keep {run['keep']}) and dropped {dropped}; pass rates of the "
+                f"{rates['problems']:,} problems (correct samples / samples, mean {rates['mean']}): {histogram}"
+            )
     else:
         parts.append(f"{curation.get('output', 0):,} kept")
     return "; ".join(parts) + "."

@@ -259,6 +259,38 @@ def _trace_rows(
             yield split, trace_row(trace, 0, tokenizer), messages_text(trace.chat())
 
 
+def traces_run_report(folder: Path, problems: dict[str, Problem]) -> dict[str, Any]:
+    """What the `vqft traces` run behind a traces config did: teacher, sampling, what it dropped and why, and the
+    pass rates of the release's problems."""
+    from release.stats import pass_rate_histogram
+
+    summary_path = folder / "summary.json"
+    if not summary_path.is_file():
+        raise BuildError(
+            f"{folder}: no summary.json; is it a `vqft traces` output folder? (or use source: {{path: ...}})"
+        )
+    summary = json.loads(summary_path.read_text())
+    rates = []
+    rates_path = folder / "pass_rates.jsonl"
+    if rates_path.is_file():
+        rates = [
+            entry["pass_rate"] for _, entry in read_json_lines(rates_path) if entry["problem_id"] in problems
+        ]
+    return {
+        "model": summary.get("model"),
+        "sampling": summary.get("sampling"),
+        "keep": summary.get("keep"),
+        "samples": summary.get("samples"),
+        "kept": summary.get("kept"),
+        "dropped_by_reason": summary.get("dropped_by_reason", {}),
+        "pass_rates": {
+            "problems": len(rates),
+            "mean": round(sum(rates) / len(rates), 4) if rates else None,
+            "histogram": pass_rate_histogram(rates),
+        },  # fmt: skip
+    }
+
+
 def build_release(
     spec: ReleaseSpec,
     out_dir: str | os.PathLike,
@@ -318,6 +350,8 @@ def build_release(
         if config.type == "traces":
             os.replace(dropped_path.with_name("dropped.jsonl.partial"), dropped_path)
             curation[config.name] = report.to_dict()
+            if config.source.kind == "traces":
+                curation[config.name]["run"] = traces_run_report(Path(config.source.params["run"]), everyone)
         result.parts_written += parts_written
         result.parts_reused += parts_reused
         configs_out[config.name] = written
@@ -342,6 +376,7 @@ def _manifest(
 ) -> dict[str, Any]:
     shards = []
     configs: dict[str, Any] = {}
+    meta = {pid: (p.topic, p.level) for pid, p in problems.items()}
     for config in spec.configs.values():
         written = configs_out[config.name]
         config_splits = {}
@@ -352,7 +387,7 @@ def _manifest(
                 "file_bytes": sum(s["file_bytes"] for s in info["shards"]),
                 "text_bytes": sum(s["text_bytes"] for s in info["shards"]),
                 "tokens": info["tokens"],
-                "counts": table_counts(config.type, paths),
+                "counts": table_counts(config.type, paths, meta if config.type == "traces" else None),
                 "shards": [s["file"] for s in info["shards"]],
             }
             shards.extend(info["shards"])

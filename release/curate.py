@@ -73,7 +73,7 @@ def passes(spec: FilterSpec, record: dict[str, Any]) -> bool:
 
 def source_records(source: SourceSpec, record_type: type) -> Iterator[Any]:
     """The records a ``path`` or ``cas`` source yields, validated (errors name the file and line)."""
-    if source.kind == "path":
+    if source.kind in ("path", "traces"):
         assert source.path is not None
         if not source.path.is_file():
             raise SpecError(f"source file {source.path} does not exist")

@@ -509,10 +509,13 @@ def _source(
         raise where.error(
             entry, "source", f"{prefix}source", "must be a mapping: {path: ...}, {cas: ...}, {config: ...}"
         )
-    kinds = [k for k in ("path", "cas", "config") if k in source]
+    kinds = [k for k in ("path", "cas", "config", "traces") if k in source]
     if len(kinds) != 1:
         raise where.error(
-            entry, "source", f"{prefix}source", "needs exactly one of path:, cas: (problems) or config: (sft)"
+            entry,
+            "source",
+            f"{prefix}source",
+            "needs exactly one of path:, cas: (problems), config: (sft) or traces: (a `vqft traces` folder)",
         )
     kind = kinds[0]
     if kind == "path":
@@ -527,6 +530,17 @@ def _source(
                 source, "path", f"{prefix}source", "an sft config is made from config: <problems config>"
             )
         return SourceSpec(kind="path", path=path)
+    if kind == "traces":
+        value = source["traces"]
+        if type_ != "traces" or not isinstance(value, str) or not value:
+            raise where.error(
+                source,
+                "traces",
+                f"{prefix}source.traces",
+                "is a `vqft traces` output folder, for a traces config",
+            )
+        folder = Path(value) if Path(value).is_absolute() else (base / value).resolve()
+        return SourceSpec(kind="traces", path=folder / "traces.jsonl", params={"run": str(folder)})
     if kind == "cas":
         if type_ != "problems":
             raise where.error(

@@ -51,12 +51,25 @@ def _family(provenance_json: str | None) -> str | None:
     return family if isinstance(family, str) else None
 
 
-def table_counts(kind: str, shards: Iterable[Path]) -> dict[str, Any]:
-    """Rows, and rows per value of each counted column (sorted by count, then value), of a config's split."""
+def _sorted(counter: Counter) -> dict:
+    return dict(sorted(counter.items(), key=lambda item: (-item[1], str(item[0]))))
+
+
+def table_counts(
+    kind: str, shards: Iterable[Path], problem_meta: dict[str, tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """Rows, and rows per value of each counted column (sorted by count, then value), of a config's split.
+
+    For sft and traces, ``problem_meta`` (problem id -> (topic, level)) adds rows and tokens per topic and level
+    of the problem each row belongs to."""
     columns = COUNTED_COLUMNS[kind]
     counters: dict[str, Counter] = {label: Counter() for label in columns}
     families: Counter[str] = Counter()
     pairs: Counter[str] = Counter()
+    by_topic: Counter[str] = Counter()
+    by_level: Counter[str] = Counter()
+    tokens_topic: Counter[str] = Counter()
+    tokens_level: Counter[str] = Counter()
     rows = 0
     tokens = 0
     needed = sorted(
@@ -71,7 +84,16 @@ def table_counts(kind: str, shards: Iterable[Path]) -> dict[str, Any]:
                 values = [None if v is None else v.get(sub) for v in values]
             counters[label].update("(none)" if v in (None, "") else v for v in values)
         if kind != "problems":
-            tokens += int(sum(table.column("num_tokens").to_pylist()))
+            row_tokens = table.column("num_tokens").to_pylist()
+            tokens += int(sum(row_tokens))
+            if kind == "traces" and problem_meta is not None:
+                ids = pq.read_table(shard, columns=["problem_id"]).column("problem_id").to_pylist()
+                for pid, count in zip(ids, row_tokens, strict=True):
+                    topic, level = problem_meta.get(pid, ("(unknown)", "(unknown)"))
+                    by_topic[topic] += 1
+                    by_level[level] += 1
+                    tokens_topic[topic] += count
+                    tokens_level[level] += count
         if kind == "problems":
             provenance = pq.read_table(shard, columns=["source"]).column("source").to_pylist()
             families.update(f for f in (_family(s.get("provenance_json")) for s in provenance) if f)
@@ -85,6 +107,31 @@ def table_counts(kind: str, shards: Iterable[Path]) -> dict[str, Any]:
     if pairs:
         # topic and level together, "topic\tlevel" -> rows, for the card's stacked plot
         out["topic_level"] = dict(sorted(pairs.items()))
+    if by_topic:
+        out["topic"], out["level"] = _sorted(by_topic), _sorted(by_level)
+        out["tokens by topic"], out["tokens by level"] = _sorted(tokens_topic), _sorted(tokens_level)
     if kind != "problems":
         out["num_tokens_total"] = tokens
     return out
+
+
+PASS_RATE_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def pass_rate_histogram(rates: Iterable[float]) -> dict[str, int]:
+    """Problems per pass-rate bin: exactly 0, (0, 0.2], ..., (0.8, 1) and exactly 1 (solved by every sample)."""
+    labels = ["0", "(0, 0.2]", "(0.2, 0.4]", "(0.4, 0.6]", "(0.6, 0.8]", "(0.8, 1)", "1"]
+    counts = dict.fromkeys(labels, 0)
+    for rate in rates:
+        if rate <= 0:
+            counts["0"] += 1
+        elif rate >= 1:
+            counts["1"] += 1
+        else:
+            index = next(
+                i
+                for i, edge in enumerate(PASS_RATE_BINS[1:], 1)
+                if rate <= edge or i == len(PASS_RATE_BINS) - 1
+            )
+            counts[labels[index]] += 1
+    return counts

@@ -154,14 +154,29 @@ def _loads(folder: Path, configs: dict, report: ValidationReport) -> None:
     )
 
 
+def _problem_meta(folder: Path, configs: dict) -> dict[str, tuple[str, str]]:
+    meta: dict[str, tuple[str, str]] = {}
+    for config in configs.values():
+        if config["type"] != "problems":
+            continue
+        for info in config["splits"].values():
+            paths = [folder / p for p in info["shards"] if (folder / p).is_file()]
+            for pid, topic, level in zip(
+                _column(paths, "id"), _column(paths, "topic"), _column(paths, "level"), strict=True
+            ):
+                meta[pid] = (topic, level)
+    return meta
+
+
 def _counts(folder: Path, configs: dict, report: ValidationReport) -> None:
     problems = []
+    meta = _problem_meta(folder, configs) if any(c["type"] == "traces" for c in configs.values()) else None
     for name, config in configs.items():
         for split, info in config["splits"].items():
             paths = [folder / p for p in info["shards"]]
             if not all(p.is_file() for p in paths):
                 continue  # reported by the checksums check
-            recomputed = table_counts(config["type"], paths)
+            recomputed = table_counts(config["type"], paths, meta if config["type"] == "traces" else None)
             if recomputed != info["counts"]:
                 for key in sorted(set(recomputed) | set(info["counts"])):
                     if recomputed.get(key) != info["counts"].get(key):

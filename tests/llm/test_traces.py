@@ -182,3 +182,59 @@ def test_kept_traces_become_a_release_config_that_loads(server, tmp_path):
     traces = load_dataset(str(tmp_path / "release"), "traces", split="train")
     assert traces.num_rows == 8
     assert traces[0]["messages"][-1]["role"] == "assistant"
+
+
+def _traces_release(server, tmp_path) -> Path:
+    """Problems and a `vqft traces` run over them, built into a release with a traces config."""
+    from curation.records.problem import Problem
+    from release.build import build_release
+    from release.spec import load_spec
+    from tests.release.specs import write_spec
+
+    problems = _problems(tmp_path, 4)
+    server.set_default(
+        lambda body: reply([_answer(models.GOOD_CODE, f"idea {i} " * 4) if i else _answer(WRONG) for i in range(3)])
+    )
+    _run(problems, _config(server, tmp_path, samples=3, output=tmp_path / "spec" / "run"))
+    write_jsonl(tmp_path / "spec" / "problems.jsonl", read_jsonl(problems, Problem))
+    spec = write_spec(
+        tmp_path / "spec",
+        split="  by: source_kind\n  mapping: {synthetic-llm: train}",
+        extra_configs="  traces:\n    type: traces\n    source: {traces: run}\n",
+    )
+    cas = "cas: {families: [two_body_decay, colour_factor, mass_dimension, dirac_trace], n: 40, seed: 0}"
+    spec.write_text(spec.read_text().replace(cas, "path: problems.jsonl"))
+    build_release(load_spec(spec), tmp_path / "release")
+    return tmp_path / "release"
+
+
+def test_a_traces_release_reports_the_teacher_pass_rates_and_tokens_per_topic(server, tmp_path):
+    from release.validate import validate_release
+
+    release = _traces_release(server, tmp_path)
+    manifest = json.loads((release / "manifest.json").read_text())
+    run = manifest["configs"]["traces"]["curation"]["run"]
+    assert run["model"] == "teacher" and run["dropped_by_reason"] == {"not correct": 4}
+    assert run["pass_rates"]["histogram"]["(0.6, 0.8]"] == 4  # 2 of 3 samples correct for each problem
+    counts = manifest["configs"]["traces"]["splits"]["train"]["counts"]
+    assert counts["topic"] == {"t": 8} and sum(counts["tokens by topic"].values()) == counts["num_tokens_total"]
+    card = (release / "README.md").read_text()
+    assert "sampled 12 traces from `teacher`" in card and "(0.6, 0.8]: 4" in card
+    assert validate_release(release, load=False).ok
+
+
+def test_the_traces_config_trains_with_trl_sft_trainer_as_is(server, tmp_path):
+    pytest.importorskip("trl")
+    from datasets import load_dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from tests.llm.tiny_model import build_tiny_qwen2
+
+    release = _traces_release(server, tmp_path)
+    model = build_tiny_qwen2(tmp_path / "tiny", steps=5)
+    dataset = load_dataset(str(release), "traces", split="train")
+    args = SFTConfig(output_dir=str(tmp_path / "sft"), max_steps=2, per_device_train_batch_size=2, use_cpu=True,
+                     bf16=False, max_length=256, report_to=[], logging_steps=1, save_strategy="no")  # fmt: skip
+    trainer = SFTTrainer(model=str(model), train_dataset=dataset, args=args)
+    result = trainer.train()
+    assert result.global_step == 2 and result.training_loss > 0
