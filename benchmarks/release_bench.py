@@ -8,11 +8,14 @@ hundred seeded synthetic problems (``source.kind: synthetic-llm``, symbolic answ
 2k-8k GPT-2 pre-tokens each, LaTeX-heavy QFT reasoning drawn from a vocabulary of words, macros and numbered
 inline/display formulas (so zstd sees text that compresses like prose, not one repeated string), as chat
 ``messages`` (user statement, assistant ``<think>...</think>`` + ``\\boxed{...}``) with ``reasoning``,
-``final``, and ``num_tokens`` counted by ``release.tokens.PretokenCounter`` on the message contents (the text
-the build recounts on) with ``tokenizer: pretokens:gpt2``, the spec's tokenizer, so the build keeps
+``final``, and ``num_tokens`` counted by ``curation.records.tokens.PretokenCounter`` on the message contents
+(the text the build recounts on) with ``tokenizer: pretokens:gpt2``, the spec's tokenizer, so the build keeps
 ``num_tokens`` (token counting off).
 
-Each measurement runs in a fresh subprocess; peak RSS is that process's ``ru_maxrss`` at its end.
+Each measurement runs in a fresh subprocess; peak RSS is that process's ``ru_maxrss`` at its end. Ours and the
+baseline run ``--repeat`` times, interleaved; the table shows median wall and CPU seconds and the highest RSS.
+The CPU seconds (``time.process_time``, all threads) are the figure to trust when the load average printed
+with each size shows other work sharing the machine.
 
 - ours: ``build_release(load_spec(spec), out)`` for a spec with a ``problems`` config (problems.jsonl) and a
   ``traces`` config (traces.jsonl), ``split: {by: source_kind, mapping: {synthetic-llm: train}}``,
@@ -26,13 +29,22 @@ Each measurement runs in a fresh subprocess; peak RSS is that process's ``ru_max
   ``trace_to_row`` would charge our record layer to the baseline, hiding the overhead the issue asks about;
   using ours' writer settings keeps the Parquet encoding work identical, so the ratio is our build's overhead.
 - token counting, reported separately: tokens/s of ``PretokenCounter().count`` and of
-  ``RustTokenizerCounter.count`` (a byte-level BPE, 32k vocabulary, trained offline with ``tokenizers`` on the
-  synthetic text; a model tokenizer from the Hub is the same kind of object) on batches of 256 message texts,
+  ``RustTokenizerCounter.count`` (a byte-level BPE trained offline with ``tokenizers`` on other synthetic
+  traces, asked for 32k tokens, ~8k learned as the synthetic vocabulary is small; a model tokenizer from the
+  Hub is the same kind of object) on batches of 256 message texts of at most 20M tokens,
   and two builds that recount every trace: the traces relabelled with another tokenizer (pretokens:gpt2
   recounts), and the spec naming the BPE file (``file:``, Rust batch encoding recounts).
 
 Targets (issue): ours' peak RSS < 1 GB and within 20% between 2M and 20M tokens; ours' throughput >= 0.5x the
-bare pyarrow write with token counting off.
+bare pyarrow write with token counting off. ``--row-group-bytes 16MiB`` shows ours with smaller row groups
+(peak RSS is about the import footprint plus ~3x one row group's text).
+
+The documented 200M run (``--sizes 200M``; the project's 2-core VM shared with other jobs, load average ~2.5,
+2026-11-26): 38,988 traces, 200.0M tokens, 1,439 MB of JSONL (154 s to prepare, not timed) into 3 shards,
+418 MB of Parquet. Ours 21.5 s (median of 14.2, 21.5, 25.7 s; 9.3M tokens/s, 67 MB/s of input), bare pyarrow
+17.5 s (11.8, 17.5, 24.8 s): 0.81x end to end, 0.86x for the traces config alone (finalize 1.1 s); peak RSS
+375 MiB (bare pyarrow 347 MiB; with ``row_group_bytes: 16MiB`` 280 MiB). Recounting every trace: 120.5 s with
+pretokens:gpt2 (1.7M tokens/s), 285 s with the BPE (0.7M tokens/s, peak RSS 478 MiB).
 """
 
 from __future__ import annotations
@@ -43,6 +55,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,6 +75,7 @@ ROW_GROUP_ROWS = 1000
 MODEL = "synthetic-teacher-v1"
 RECOUNT_TOKENIZER = "unknown:teacher-tokenizer"
 BPE_VOCAB = 32000
+COUNT_TOKENS = 20 * 10**6  # the token-counting measurement uses at most this many tokens of a size's traces
 
 # ---------------------------------------------------------------------------------------------------------
 # Synthetic input
@@ -83,6 +97,7 @@ WORDS = (
     "so the result is consistent with dimensional analysis units natural"
 ).split()
 
+# fmt: off
 MACROS = (
     r"\gamma^\mu", r"\gamma_\mu", r"\gamma^5", r"\not{p}", r"\not{k}", r"\bar{u}(p')", r"u(p)", r"v(k)",
     r"\bar{\psi}", r"\psi", r"\partial_\mu", r"\partial^\mu", r"A_\mu", r"F_{\mu\nu}", r"F^{\mu\nu}",
@@ -92,6 +107,7 @@ MACROS = (
     r"\mathrm{Tr}", r"\sum_{\text{spins}}", r"\int \frac{d^4 k}{(2\pi)^4}", r"\int_0^1 dx", r"\log",
     r"\sqrt{s}", r"\cos\theta", r"\sin^2\theta_W", r"N_c", r"C_F", r"C_A", r"T_F", r"\pi", r"i",
 )
+# fmt: on
 OPS = (" + ", " - ", " ", r" \cdot ", r" \times ", " = ", r" \approx ")
 
 
@@ -134,7 +150,8 @@ def _sentence(rng: random.Random) -> str:
 def _paragraph(rng: random.Random) -> str:
     if rng.random() < 0.3:
         label = rng.randint(1, 99)
-        return f"\\begin{{equation}}\n{_formula(rng, rng.randint(4, 12))}\n\\label{{eq:{label}}}\n\\end{{equation}}"
+        body = _formula(rng, rng.randint(4, 12))
+        return f"\\begin{{equation}}\n{body}\n\\label{{eq:{label}}}\n\\end{{equation}}"
     return " ".join(_sentence(rng) for _ in range(rng.randint(2, 6)))
 
 
@@ -185,9 +202,9 @@ def make_problems(seed: int = 0) -> list:
 def make_traces(problems: list, total_tokens: int, seed: int = 0) -> Iterator:
     """Traces for ``problems`` until ``total_tokens`` pre-tokens are reached, one at a time."""
     from curation.records.result import Result
+    from curation.records.tokens import PretokenCounter
     from curation.records.trace import ChatMessage, Trace
     from release.tables import messages_text
-    from release.tokens import PretokenCounter
 
     counter = PretokenCounter()
     rng = random.Random(f"traces:{seed}")
@@ -241,17 +258,17 @@ split:
   mapping: {{synthetic-llm: train}}
 shards:
   max_bytes: 500MB
-"""
+{row_groups}"""
 
 
 def prepare(folder: Path, tokens: int) -> dict[str, Any]:
-    """problems.jsonl, traces.jsonl and spec.yaml in ``folder`` (reused when already there)."""
+    """problems.jsonl and traces.jsonl in ``folder`` (reused when already there)."""
     from curation.records.io import write_jsonl
 
     folder.mkdir(parents=True, exist_ok=True)
     info_path = folder / "input.json"
     if info_path.exists():
-        return json.loads(info_path.read_text())
+        return {**json.loads(info_path.read_text()), "reused": True}
     problems = make_problems()
     write_jsonl(folder / "problems.jsonl", problems)
     rows = total = 0
@@ -264,29 +281,36 @@ def prepare(folder: Path, tokens: int) -> dict[str, Any]:
             yield trace
 
     write_jsonl(folder / "traces.jsonl", counted())
-    (folder / "spec.yaml").write_text(SPEC.format(tokenizer="pretokens:gpt2", traces="traces.jsonl"))
     info = {"rows": rows, "tokens": total, "input_bytes": (folder / "traces.jsonl").stat().st_size}
     info_path.write_text(json.dumps(info))
     return info
 
 
-def prepare_recount(folder: Path, bpe: Path | None) -> None:
-    """traces_relabelled.jsonl (another tokenizer's label, so pretokens:gpt2 recounts) and spec_recount.yaml;
-    spec_bpe.yaml naming the BPE file (so the Rust tokenizer recounts)."""
+def prepare_relabelled(folder: Path) -> None:
+    """traces_relabelled.jsonl: the traces labelled with another tokenizer (pretokens:gpt2 recounts them)."""
     relabelled = folder / "traces_relabelled.jsonl"
-    if not relabelled.exists():
-        old, new = b'"tokenizer": "pretokens:gpt2"', f'"tokenizer": "{RECOUNT_TOKENIZER}"'.encode()
-        tmp = relabelled.with_suffix(".tmp")
-        with open(folder / "traces.jsonl", "rb") as src, open(tmp, "wb") as dst:
-            for line in src:
-                assert old in line
-                dst.write(line.replace(old, new))
-        os.replace(tmp, relabelled)
-    (folder / "spec_recount.yaml").write_text(
-        SPEC.format(tokenizer="pretokens:gpt2", traces="traces_relabelled.jsonl")
-    )
+    if relabelled.exists():
+        return
+    old, new = b'"tokenizer": "pretokens:gpt2"', f'"tokenizer": "{RECOUNT_TOKENIZER}"'.encode()
+    tmp = relabelled.with_suffix(".tmp")
+    with open(folder / "traces.jsonl", "rb") as src, open(tmp, "wb") as dst:
+        for line in src:
+            assert old in line
+            dst.write(line.replace(old, new))
+    os.replace(tmp, relabelled)
+
+
+def write_specs(folder: Path, bpe: Path | None, row_group_bytes: str | None) -> None:
+    """spec.yaml (token counting off), spec_recount.yaml (relabelled traces: pretokens:gpt2 recounts) and,
+    with a BPE, spec_bpe.yaml (the spec names the BPE file: the Rust tokenizer recounts)."""
+    row_groups = f"  row_group_bytes: {row_group_bytes}\n" if row_group_bytes else ""
+    specs = {"spec.yaml": ("pretokens:gpt2", "traces.jsonl")}
+    if (folder / "traces_relabelled.jsonl").exists():
+        specs["spec_recount.yaml"] = ("pretokens:gpt2", "traces_relabelled.jsonl")
     if bpe is not None:
-        (folder / "spec_bpe.yaml").write_text(SPEC.format(tokenizer=f"file:{bpe}", traces="traces.jsonl"))
+        specs["spec_bpe.yaml"] = (f"file:{bpe}", "traces.jsonl")
+    for name, (tokenizer, traces) in specs.items():
+        (folder / name).write_text(SPEC.format(tokenizer=tokenizer, traces=traces, row_groups=row_groups))
 
 
 def train_bpe(out: Path, tokens: int = 5 * 10**6) -> tuple[Path, int]:
@@ -320,6 +344,8 @@ def _peak_rss_bytes() -> int:
 
 
 def child_ours(spec_path: str, out: str) -> dict[str, Any]:
+    """``build_release`` of the spec; the config writer, manifest and card are wrapped (same calls, timed) to
+    split the wall time into configs and finalize, and to read the peak RSS before finalize."""
     import cards.dataset_card as dataset_card
     import release.build as build
     from release.spec import load_spec
@@ -329,11 +355,12 @@ def child_ours(spec_path: str, out: str) -> dict[str, Any]:
     write_config, manifest, write_card = build._write_config, build._manifest, dataset_card.write_card
 
     def timed_write_config(config, *args, **kwargs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             return write_config(config, *args, **kwargs)
         finally:
             times[f"config:{config.name}"] = time.perf_counter() - start
+            times[f"cpu:{config.name}"] = time.process_time() - cpu
 
     def timed_manifest(*args, **kwargs):
         rss["before_finalize"] = _peak_rss_bytes()
@@ -350,15 +377,21 @@ def child_ours(spec_path: str, out: str) -> dict[str, Any]:
         finally:
             times["card"] = time.perf_counter() - start
 
-    build._write_config, build._manifest, dataset_card.write_card = timed_write_config, timed_manifest, timed_card
+    build._write_config, build._manifest, dataset_card.write_card = (
+        timed_write_config,
+        timed_manifest,
+        timed_card,
+    )
     spec = load_spec(spec_path)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = build.build_release(spec, out)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     traces = result.manifest["configs"]["traces"]["splits"]["train"]
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "traces_seconds": times["config:traces"],
+        "traces_cpu_seconds": times["cpu:traces"],
         "finalize_seconds": times["manifest"] + times["card"],
         "times": times,
         "rows": traces["rows"],
@@ -371,6 +404,8 @@ def child_ours(spec_path: str, out: str) -> dict[str, Any]:
 
 
 def child_baseline(traces_path: str, out: str) -> dict[str, Any]:
+    """The same rows (TRACE_FEATURES, values as ``trace_to_row`` gives them) straight from the JSON lines into
+    one Parquet file with bare pyarrow; see the module docstring."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -378,7 +413,7 @@ def child_baseline(traces_path: str, out: str) -> dict[str, Any]:
 
     schema = TRACE_FEATURES.arrow_schema
     rows = tokens = 0
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     buffer: list[dict[str, Any]] = []
     with (
         open(traces_path, "rb") as lines,
@@ -418,9 +453,10 @@ def child_baseline(traces_path: str, out: str) -> dict[str, Any]:
                 buffer.clear()
         if buffer:
             writer.write_table(pa.Table.from_pylist(buffer, schema=schema), row_group_size=len(buffer))
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "rows": rows,
         "tokens": tokens,
         "output_bytes": Path(out).stat().st_size,
@@ -436,7 +472,7 @@ TRACE_JSON_KEYS = frozenset(
 
 def child_count(traces_path: str, bpe: str, max_tokens: int) -> dict[str, Any]:
     """tokens/s of each counter on batches of TOKEN_BATCH message texts (the first ``max_tokens`` tokens)."""
-    from release.tokens import PretokenCounter, RustTokenizerCounter
+    from curation.records.tokens import PretokenCounter, RustTokenizerCounter
 
     batches: list[list[str]] = [[]]
     total = 0
@@ -458,13 +494,14 @@ def child_count(traces_path: str, bpe: str, max_tokens: int) -> dict[str, Any]:
     out = {}
     for name, counter in counters.items():
         counter.count(batches[0][:8])  # warm up (thread pool, regex cache)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         counted = sum(sum(counter.count(batch)) for batch in batches)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         out[name] = {
             "texts": sum(map(len, batches)),
             "tokens": counted,
             "seconds": seconds,
+            "cpu_seconds": cpu,
             "chars": sum(len(t) for b in batches for t in b),
         }
     return out
@@ -483,6 +520,29 @@ def run_child(*args: str) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def run_fresh(out: Path, *args: str) -> dict[str, Any]:
+    """``run_child(*args, out)`` with ``out`` (a build folder or a file) removed first."""
+    if out.is_dir():
+        shutil.rmtree(out)
+    out.unlink(missing_ok=True)
+    return run_child(*args, str(out))
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median wall time, with each timing replaced by its own median over the runs, the highest
+    peak RSS of all, and every run's wall seconds in ``runs``."""
+    ordered = sorted(runs, key=lambda r: r["seconds"])
+    median = dict(ordered[len(ordered) // 2])
+    for key in ("cpu_seconds", "traces_seconds", "traces_cpu_seconds"):
+        if key in median:
+            median[key] = statistics.median(r[key] for r in runs)
+    for key in ("peak_rss", "peak_rss_writing"):
+        if key in median:
+            median[key] = max(r[key] for r in runs)
+    median["runs"] = [r["seconds"] for r in runs]
+    return median
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------------------
@@ -499,17 +559,26 @@ def _size_label(tokens: int) -> str:
 
 
 def _line(name: str, r: dict[str, Any], input_bytes: int) -> str:
-    s = r["seconds"]
+    s, cpu = r["seconds"], r["cpu_seconds"]
     return (
-        f"{name:<28} {r['rows']:>7} {r['tokens']:>11} {s:>8.2f} {r['rows'] / s:>9.1f} {r['tokens'] / s / 1e6:>9.2f} "
-        f"{input_bytes / s / MB:>8.1f} {r['peak_rss'] / MIB:>8.0f} {r['output_bytes'] / MB:>8.1f}"
+        f"{name:<30} {r['rows']:>6} {r['tokens']:>11} {s:>7.2f} {cpu:>6.2f} {r['rows'] / s:>8.0f} "
+        f"{r['tokens'] / s / 1e6:>7.2f} {input_bytes / s / MB:>7.1f} {r['peak_rss'] / MIB:>7.0f} "
+        f"{r['output_bytes'] / MB:>7.1f}"
     )
 
 
 HEADER = (
-    f"{'run':<28} {'rows':>7} {'tokens':>11} {'seconds':>8} {'traces/s':>9} {'Mtok/s':>9} "
-    f"{'in MB/s':>8} {'RSS MiB':>8} {'out MB':>8}"
+    f"{'run':<30} {'rows':>6} {'tokens':>11} {'wall s':>7} {'cpu s':>6} {'rows/s':>8} {'Mtok/s':>7} "
+    f"{'in MB/s':>7} {'RSS MiB':>7} {'out MB':>7}"
 )
+
+
+def _load() -> str:
+    """The 1-minute load average (other processes on the 2 cores skew every timing)."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
 
 
 def verdict(ok: bool) -> str:
@@ -518,10 +587,30 @@ def verdict(ok: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="2M,20M", help="token targets, comma-separated (e.g. 2M,20M or 200M)")
-    parser.add_argument("--workdir", type=Path, default=None, help="where inputs and builds go (default: temp)")
-    parser.add_argument("--keep", action="store_true", help="keep the workdir (inputs are reused next time)")
+    parser.add_argument(
+        "--sizes", default="2M,20M", help="token targets, comma-separated (e.g. 2M,20M or 200M)"
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where inputs and builds go; kept (default: a temporary folder)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary workdir (inputs are reused by a later --workdir run)",
+    )
     parser.add_argument("--skip-tokenizers", action="store_true", help="no token-counting measurements")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of ours and of the baseline (median time)"
+    )
+    parser.add_argument(
+        "--row-group-bytes",
+        default=None,
+        help="shards.row_group_bytes of the specs ours builds (e.g. 16MiB; default: ShardPolicy's); "
+        "the baseline keeps 1,000-row groups",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -539,42 +628,54 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="release-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(workdir).free
-    # ~7.5 bytes of JSONL per token, a relabelled copy for the recount runs, and builds of ~1/3 of that each
-    need = int(sum(sizes) * 7.5 * (1 if args.skip_tokenizers else 2) * 1.7)
-    print(f"workdir {workdir}, {free / 1e9:.1f} GB free, about {need / 1e9:.1f} GB needed")
+    # ~7.2 bytes of JSONL per token, a relabelled copy for the recount runs, builds of ~0.3x the input each
+    need = int(sum(sizes) * 7.5 * ((1 if args.skip_tokenizers else 2) + 0.6))
+    print(f"workdir {workdir}: {free / 1e9:.1f} GB free, about {need / 1e9:.1f} GB needed")
     if free < need:
-        sys.exit(f"not enough disk space in {workdir}: {free / 1e9:.1f} GB free, about {need / 1e9:.1f} GB needed")
+        sys.exit(
+            f"not enough disk space in {workdir}: {free / 1e9:.1f} GB free, about {need / 1e9:.1f} GB needed"
+        )
+    python = sys.version.split()[0]
+    print(f"python {python}, {os.cpu_count()} CPUs; ours and baseline: median of {args.repeat} runs")
     results: dict[int, dict[str, Any]] = {}
     try:
         bpe = None
+        if not args.skip_tokenizers:
+            start = time.perf_counter()
+            bpe, vocab = train_bpe(workdir / "bpe.json")
+            print(f"byte-level BPE trained on 5M synthetic tokens (another seed): vocabulary {vocab} "
+                  f"({time.perf_counter() - start:.1f} s)")  # fmt: skip
         for tokens in sizes:
             label = _size_label(tokens)
             folder = workdir / label
             start = time.perf_counter()
             info = prepare(folder, tokens)
-            print(f"\n== {label} tokens: {info['rows']} traces, {info['tokens']:,} tokens, "
-                  f"{info['input_bytes'] / MB:.1f} MB of JSONL (prepared in {time.perf_counter() - start:.1f} s) ==")  # fmt: skip
             if not args.skip_tokenizers:
-                if bpe is None:
-                    start = time.perf_counter()
-                    bpe, vocab = train_bpe(workdir / "bpe.json")
-                    print(f"byte-level BPE trained on 5M synthetic tokens: vocabulary {vocab} "
-                          f"({time.perf_counter() - start:.1f} s)")  # fmt: skip
-                prepare_recount(folder, bpe)
+                prepare_relabelled(folder)
+            write_specs(folder, bpe, args.row_group_bytes)
+            prepared = "reused" if info.get("reused") else f"prepared in {time.perf_counter() - start:.1f} s"
+            print(
+                f"\n== {label} tokens: {info['rows']} traces, {info['tokens']:,} tokens, "
+                f"{info['input_bytes'] / MB:.1f} MB of JSONL ({prepared}); load average {_load()} =="
+            )
             res: dict[str, Any] = {"info": info}
-            out = folder / "ours"
-            shutil.rmtree(out, ignore_errors=True)
-            res["ours"] = run_child("ours", str(folder / "spec.yaml"), str(out))
-            res["baseline"] = run_child("baseline", str(folder / "traces.jsonl"), str(folder / "baseline.parquet"))
+            ours, base = [], []
+            for _ in range(args.repeat):  # interleaved, so a slow spell of the machine hits both
+                ours.append(run_fresh(folder / "ours", "ours", str(folder / "spec.yaml")))
+                base.append(run_fresh(folder / "baseline.parquet", "baseline", str(folder / "traces.jsonl")))
+            res["ours"], res["baseline"] = median_run(ours), median_run(base)
             if not args.skip_tokenizers:
                 for name, spec in (("recount", "spec_recount.yaml"), ("recount_bpe", "spec_bpe.yaml")):
-                    out = folder / name
-                    shutil.rmtree(out, ignore_errors=True)
-                    res[name] = run_child("ours", str(folder / spec), str(out))
-                    shutil.rmtree(out, ignore_errors=True)
-                res["count"] = run_child("count", str(folder / "traces.jsonl"), str(bpe), str(min(tokens, 20 * 10**6)))
+                    res[name] = median_run([run_fresh(folder / name, "ours", str(folder / spec))])
+                    shutil.rmtree(folder / name, ignore_errors=True)
+                res["count"] = run_child(
+                    "count", str(folder / "traces.jsonl"), str(bpe), str(min(tokens, COUNT_TOKENS))
+                )
             results[tokens] = res
             report(label, res)
+            print(
+                f"load average after: {_load()} (this benchmark adds ~1; more: other work shared the 2 CPUs)"
+            )
             (folder / "baseline.parquet").unlink(missing_ok=True)
             shutil.rmtree(folder / "ours", ignore_errors=True)
         summary(results)
@@ -589,27 +690,37 @@ def report(label: str, res: dict[str, Any]) -> None:
     assert ours["tokens"] == base["tokens"] == info["tokens"]
     print(HEADER)
     print(_line("ours (build_release)", ours, info["input_bytes"]))
-    stage = dict(ours, seconds=ours["traces_seconds"])
+    stage = dict(ours, seconds=ours["traces_seconds"], cpu_seconds=ours["traces_cpu_seconds"])
     print(_line("  ours, traces config only", stage, info["input_bytes"]))
     print(_line("baseline (bare pyarrow)", base, info["input_bytes"]))
-    for name, title in (("recount", "ours, recounting (pretokens)"), ("recount_bpe", "ours, recounting (BPE)")):
+    for name, title in (
+        ("recount", "ours, recounting (pretokens)"),
+        ("recount_bpe", "ours, recounting (BPE)"),
+    ):
         if name in res:
             print(_line(title, res[name], info["input_bytes"]))
     t = ours["times"]
+    ours_runs, base_runs = (", ".join(f"{x:.2f}" for x in r["runs"]) for r in (ours, base))
+    print(f"wall s of each run: ours {ours_runs}; baseline {base_runs}")
     print(
-        f"ours: problems config {t['config:problems']:.2f} s, traces config {t['config:traces']:.2f} s, "
-        f"finalize {ours['finalize_seconds']:.2f} s (manifest {t['manifest']:.2f} s, card {t['card']:.2f} s); "
-        f"{ours['shards']} shard(s); peak RSS while writing {ours['peak_rss_writing'] / MIB:.0f} MiB"
+        f"ours: problems config {t['config:problems']:.2f} s, traces config {ours['traces_seconds']:.2f} s "
+        f"(median), finalize {ours['finalize_seconds']:.2f} s (manifest {t['manifest']:.2f} s, card "
+        f"{t['card']:.2f} s); {ours['shards']} shard(s); peak RSS before finalize "
+        f"{ours['peak_rss_writing'] / MIB:.0f} MiB"
     )
+    wall, cpu = base["seconds"] / ours["seconds"], base["cpu_seconds"] / ours["cpu_seconds"]
+    stage_wall = base["seconds"] / ours["traces_seconds"]
+    stage_cpu = base["cpu_seconds"] / ours["traces_cpu_seconds"]
     print(
-        f"throughput ours/baseline: end to end {base['seconds'] / ours['seconds']:.2f}, "
-        f"traces config only {base['seconds'] / ours['traces_seconds']:.2f} (target >= 0.5)"
+        f"throughput ours/baseline (target >= 0.5): end to end {wall:.2f} (by CPU time {cpu:.2f}), "
+        f"traces config only {stage_wall:.2f} (by CPU time {stage_cpu:.2f})"
     )
     if "count" in res:
         print("token counting (batches of 256 message texts):")
         for name, c in res["count"].items():
             print(
                 f"  {name:<20} {c['texts']:>6} texts {c['tokens']:>11,} tokens {c['seconds']:>7.2f} s "
+                f"(cpu {c['cpu_seconds']:.2f} s) "
                 f"{c['tokens'] / c['seconds'] / 1e6:>6.2f} Mtok/s {c['chars'] / c['seconds'] / MB:>6.1f} MB/s"
             )
 
@@ -619,10 +730,11 @@ def summary(results: dict[int, dict[str, Any]]) -> None:
     for tokens, res in results.items():
         ours, base = res["ours"], res["baseline"]
         label = _size_label(tokens)
-        ratio = base["seconds"] / ours["seconds"]
-        print(f"{label}: peak RSS {ours['peak_rss'] / MIB:.0f} MiB < 1 GB: {verdict(ours['peak_rss'] < 10**9)}; "
-              f"throughput {ratio:.2f}x bare pyarrow >= 0.5x: {verdict(ratio >= 0.5)} "
-              f"(traces config only {base['seconds'] / ours['traces_seconds']:.2f}x)")  # fmt: skip
+        ratio, stage = base["seconds"] / ours["seconds"], base["seconds"] / ours["traces_seconds"]
+        rss = ours["peak_rss"]
+        print(f"{label}: peak RSS {rss / MIB:.0f} MiB < 1 GB: {verdict(rss < 10**9)}; "
+              f"throughput >= 0.5x bare pyarrow: end to end {ratio:.2f}x {verdict(ratio >= 0.5)}, "
+              f"traces config only {stage:.2f}x {verdict(stage >= 0.5)}")  # fmt: skip
     if len(results) >= 2:
         ordered = sorted(results)
         small, large = results[ordered[0]]["ours"], results[ordered[-1]]["ours"]

@@ -80,9 +80,7 @@ def _prepare(folder: Path, count: int) -> tuple[Path, Path]:
     write_jsonl(path, problems)
     answers = folder / "answers.json"
     answers.write_text(
-        json.dumps(
-            [[p.statement, p.answer_text.strip("$").split("=", 1)[-1].strip()] for p in problems]
-        )
+        json.dumps([[p.statement, p.answer_text.strip("$").split("=", 1)[-1].strip()] for p in problems])
     )
     return path, answers
 
@@ -136,7 +134,9 @@ def train_tokenizer(folder: Path) -> str:
     return f"file:{path}"
 
 
-def ours_in_subprocess(url: str, problems_path: Path, samples: int, concurrency: int, out: Path, tokenizer: str) -> dict:
+def ours_in_subprocess(
+    url: str, problems_path: Path, samples: int, concurrency: int, out: Path, tokenizer: str
+) -> dict:
     """Run run_traces in a fresh process; returns its wall time, counts and peak RSS."""
     code = f"""
 import asyncio, json, resource, sys, time
@@ -172,15 +172,21 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--baseline-problems", type=int, default=40)
-    parser.add_argument("--tokenizer", default="rust", choices=("rust", "pretokens"),
-                        help="rust: a BPE tokenizer file (encode_batch in Rust); pretokens: pretokens:gpt2 in Python")
+    parser.add_argument(
+        "--tokenizer",
+        default="rust",
+        choices=("rust", "pretokens"),
+        help="rust: a BPE tokenizer file (encode_batch in Rust); pretokens: pretokens:gpt2 in Python",
+    )
     parser.add_argument(
         "--memory", default="", help="comma-separated problem counts for the RSS check, e.g. 2000,8000"
     )
     args = parser.parse_args()
     random.seed(0)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"tokenizer: {args.tokenizer}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"tokenizer: {args.tokenizer}"
+    )
     sizes = [int(x) for x in args.memory.split(",") if x] or [args.problems]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

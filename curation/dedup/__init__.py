@@ -64,7 +64,7 @@ class Removal:
     duplicate_of: str
     duplicate_of_index: int
     similarity: float
-    reason: str  # "exact" or "near"
+    reason: str  # "exact", "near", or "near-shared" (near a record another worker put in the shared index)
 
     def to_dict(self) -> dict[str, Any]:
         """The record's JSON form plus ``duplicate_of``, ``similarity`` and ``dedup_reason``."""
@@ -163,11 +163,17 @@ def deduplicate(
     seed: int = 1,
     workers: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    lsh_storage: str | None = None,
+    lsh_basename: str = "vqft-dedup",
 ) -> DedupResult:
     """Remove exact and near duplicates of ``field``; ``workers=None`` uses up to 2 processes on big inputs.
 
     A pair is a near duplicate when the exact Jaccard similarity of the word ``ngram`` shingle sets of the
     normalized texts is >= ``threshold``; MinHash LSH only proposes the candidate pairs.
+
+    ``lsh_storage="redis://host:port/db"`` keeps the LSH index in Redis under ``lsh_basename``, shared by every
+    worker that uses the same name: a record near one another worker already indexed is removed as its duplicate
+    (judged by the MinHash estimate, since its text is elsewhere). Records need ids then.
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
@@ -205,7 +211,12 @@ def deduplicate(
         group_of[index] = group
     searchable = [g for g, rep in enumerate(representatives) if not empty[rep]]
     bands, rows = band_params(threshold, num_perm)
-    pairs = candidate_pairs(sigs[[representatives[g] for g in searchable]], bands, rows)
+    external: dict[int, tuple[str, float]] = {}
+    if lsh_storage is None:
+        pairs = candidate_pairs(sigs[[representatives[g] for g in searchable]], bands, rows)
+    else:
+        pairs = _shared_pairs(items, representatives, searchable, sigs, external, lsh_storage, lsh_basename,
+                              threshold=threshold, num_perm=num_perm, bands=bands, rows=rows, seed=seed)  # fmt: skip
     # Shingle sets only for groups in some candidate pair, hashed in one batch (per-text calls cost more).
     needed = sorted({searchable[k] for pair in pairs for k in pair})
     shingle_sets: dict[int, np.ndarray] = {}
@@ -227,6 +238,10 @@ def deduplicate(
     removals: dict[int, Removal] = {}
     for index in sorted(range(n), key=lambda k: keep_priority(items[k], k)):
         group = int(group_of[index])
+        if group in external and group not in kept_in_group:
+            key, similarity = external[group]
+            removals[index] = Removal(index, items[index], key, -1, round(similarity, 6), "near-shared")
+            continue
         if group in kept_in_group:
             target, similarity, reason = kept_in_group[group], 1.0, "exact"
         else:
@@ -258,6 +273,7 @@ def deduplicate(
             seed=seed,
             bands=bands,
             rows=rows,
+            **({"shared_index": lsh_basename} if lsh_storage else {}),
         ),
     )
     return result
@@ -297,6 +313,48 @@ def near_duplicate_pairs(
     return sorted(out)
 
 
+def _shared_pairs(
+    items: list[Any],
+    representatives: list[int],
+    searchable: list[int],
+    sigs: np.ndarray,
+    external: dict[int, tuple[str, float]],
+    url: str,
+    basename: str,
+    **options: Any,
+) -> set[tuple[int, int]]:
+    """Candidate pairs (positions in ``searchable``) through the shared Redis index; fills ``external`` with the
+    groups that are near a record another worker indexed."""
+    from curation.dedup.shared_index import SharedLSHIndex
+
+    index = SharedLSHIndex(url, basename=basename, **options)
+    keys = []
+    for group in searchable:
+        rep = representatives[group]
+        key = items[rep].get("id") if isinstance(items[rep], dict) else getattr(items[rep], "id", None)
+        if not isinstance(key, str) or not key:
+            raise MissingFieldError(rep, "id", "is needed as the key of a shared (Redis) index")
+        keys.append(key)
+    batch = set(keys)
+    position_of_key: dict[str, int] = {}
+    pairs: set[tuple[int, int]] = set()
+    for position, group in enumerate(searchable):
+        key, signature = keys[position], sigs[representatives[group]]
+        for other in index.query_and_insert(key, signature):
+            if other in position_of_key:
+                pairs.add((position_of_key[other], position))
+            elif other in batch:
+                continue  # indexed by an earlier run of this batch: the pair is found when `other` comes up
+            else:
+                similarity = index.estimated_similarity(other, signature)
+                if similarity is not None and similarity >= options["threshold"]:
+                    best = external.get(group)
+                    if best is None or similarity > best[1]:
+                        external[group] = (other, similarity)
+        position_of_key[key] = position
+    return pairs
+
+
 def _report(result: DedupResult, n: int, texts: list[str], candidates: int, params: dict) -> dict[str, Any]:
     reasons = Counter(removal.reason for removal in result.removed)
     cluster_sizes = Counter(Counter(r.duplicate_of_index for r in result.removed).values())
@@ -307,7 +365,7 @@ def _report(result: DedupResult, n: int, texts: list[str], candidates: int, para
             "similarity": r.similarity,
             "reason": r.reason,
             "text": texts[r.index][:200],
-            "kept_text": texts[r.duplicate_of_index][:200],
+            "kept_text": texts[r.duplicate_of_index][:200] if r.duplicate_of_index >= 0 else None,
         }
         for r in sorted(result.removed, key=lambda r: (r.reason != "near", r.similarity, r.index))[
             :EXAMPLES_IN_REPORT
@@ -320,6 +378,7 @@ def _report(result: DedupResult, n: int, texts: list[str], candidates: int, para
             "kept": len(result.kept),
             "removed_exact": reasons["exact"],
             "removed_near": reasons["near"],
+            **({"removed_near_shared": reasons["near-shared"]} if params.get("shared_index") else {}),
         },
         "candidate_pairs": candidates,
         # cluster size (the kept record plus its removed duplicates) -> how many clusters have it

@@ -33,6 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--report", type=Path, help="write the report (counts, cluster sizes, examples) here")
     parser.add_argument("--removed", type=Path, help="write removed records with duplicate_of here")
+    parser.add_argument(
+        "--lsh-storage",
+        default=None,
+        help="redis://HOST:PORT/DB: keep the LSH index in Redis, shared by every worker using the same --lsh-name",
+    )
+    parser.add_argument(
+        "--lsh-name", default="vqft-dedup", help="name of the shared index (default: vqft-dedup)"
+    )
 
 
 def _line_numbers(path: Path) -> list[int] | None:
@@ -46,6 +54,7 @@ def _line_numbers(path: Path) -> list[int] | None:
 
 def run(args: argparse.Namespace) -> int:
     from curation.dedup import MissingFieldError, deduplicate
+    from curation.dedup.shared_index import SharedIndexError
     from curation.records.io import RecordError, read_records, write_jsonl
     from curation.records.problem import Problem
     from curation.records.trace import Trace
@@ -66,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
             ngram=args.ngram,
             num_perm=args.num_perm,
             workers=args.workers,
+            lsh_storage=args.lsh_storage,
+            lsh_basename=args.lsh_name,
         )
     except RecordError as exc:
         raise CommandError(str(exc)) from None
@@ -75,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(
             f"{args.input}, {where}, field {exc.field}: {exc.message}; choose the text field with --field"
         ) from None
+    except SharedIndexError as exc:
+        raise CommandError(str(exc)) from None
     except ValueError as exc:
         raise CommandError(f"{args.input}: {exc}") from None
     write_jsonl(args.output, result.kept)
@@ -87,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
         os.replace(tmp, args.report)
     counts = result.report["counts"]
     elapsed = time.perf_counter() - start
-    for name in ("input", "kept", "removed_exact", "removed_near"):
-        print(f"{name:<14} {counts[name]:>8}")
+    for name in ("input", "kept", "removed_exact", "removed_near", "removed_near_shared"):
+        if name in counts:
+            print(f"{name:<19} {counts[name]:>8}")
     print(f"{elapsed:.1f}s ({counts['input'] / max(elapsed, 1e-9):.0f} records/s) -> {args.output}")
     return 0

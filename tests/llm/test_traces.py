@@ -193,7 +193,9 @@ def _traces_release(server, tmp_path) -> Path:
 
     problems = _problems(tmp_path, 4)
     server.set_default(
-        lambda body: reply([_answer(models.GOOD_CODE, f"idea {i} " * 4) if i else _answer(WRONG) for i in range(3)])
+        lambda body: reply(
+            [_answer(models.GOOD_CODE, f"idea {i} " * 4) if i else _answer(WRONG) for i in range(3)]
+        )
     )
     _run(problems, _config(server, tmp_path, samples=3, output=tmp_path / "spec" / "run"))
     write_jsonl(tmp_path / "spec" / "problems.jsonl", read_jsonl(problems, Problem))
@@ -217,7 +219,9 @@ def test_a_traces_release_reports_the_teacher_pass_rates_and_tokens_per_topic(se
     assert run["model"] == "teacher" and run["dropped_by_reason"] == {"not correct": 4}
     assert run["pass_rates"]["histogram"]["(0.6, 0.8]"] == 4  # 2 of 3 samples correct for each problem
     counts = manifest["configs"]["traces"]["splits"]["train"]["counts"]
-    assert counts["topic"] == {"t": 8} and sum(counts["tokens by topic"].values()) == counts["num_tokens_total"]
+    assert (
+        counts["topic"] == {"t": 8} and sum(counts["tokens by topic"].values()) == counts["num_tokens_total"]
+    )
     card = (release / "README.md").read_text()
     assert "sampled 12 traces from `teacher`" in card and "(0.6, 0.8]: 4" in card
     assert validate_release(release, load=False).ok
