@@ -14,6 +14,7 @@ __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("release.commands.verify", "grade model responses against problems' answers"),
     "generate": ("release.commands.generate", "generate problems (cas: computer-algebra families)"),
+    "ingest": ("release.commands.ingest", "extract human-written problems (arXiv, PDF) into Seed records"),
     "adapt": ("release.commands.adapt", "rewrite human-written seed problems into verifiable ones"),
     "qc": ("release.commands.qc", "score problems with LLM judges and keep the good ones"),
     "solve": (
