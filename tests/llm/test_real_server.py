@@ -301,3 +301,20 @@ def test_the_solver_leaves_a_problem_unsolved(real_server, tmp_path):
     record = unsolved["problem"]["solver"][real_server.model]
     assert len(record["attempts"]) == 2 and not record["pass_at_k"]
     assert all(attempt["status"] != "correct" for attempt in record["attempts"])
+
+
+def test_traces_from_a_nonsense_teacher_are_all_dropped_with_reasons(real_server, tmp_path):
+    from generation.traces import TracesConfig, run_traces
+    from tests.llm.test_stages import _problems
+
+    problems = _problems(tmp_path, 2)
+    config = TracesConfig(llm=_llm(real_server, tmp_path), output=tmp_path / "traces", samples=2,
+                          max_tokens_per_trace=24, dedup_threshold=None)  # fmt: skip
+    run = _run(run_traces(problems, config), timeout=120)
+    assert dict(run.counts) == {"dropped": 4}
+    rejected = [
+        json.loads(line)["reason"]
+        for line in (tmp_path / "traces" / "rejected.jsonl").read_text().splitlines()
+    ]
+    assert len(rejected) == 4 and all(r.startswith(("not correct", "truncated")) for r in rejected)
+    assert (tmp_path / "traces" / "traces.jsonl").read_text() == ""
