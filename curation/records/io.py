@@ -469,6 +469,7 @@ class JsonlAppender:
         try:
             self._lock()
             self.dropped_bytes = self._drop_torn_line()
+            self._end = self._file.seek(0, os.SEEK_END)
         except BaseException:
             self._file.close()
             raise
@@ -513,10 +514,15 @@ class JsonlAppender:
         return size - keep
 
     def append(self, record: Record | dict[str, Any]) -> int:
-        """Write one record (or plain dict) as a line, then flush (and fsync) it; returns the line's offset."""
-        offset = self._file.seek(0, os.SEEK_END)
-        self._file.write((_dumps(record) + "\n").encode("utf-8"))
-        self._file.flush()
+        """Write one record (or plain dict) as a line (one unbuffered write, so it is in the OS when this
+        returns) and fsync it if asked; returns the line's offset."""
+        data = (_dumps(record) + "\n").encode("utf-8")
+        offset = self._end
+        view = memoryview(data)
+        while view:  # O_APPEND: every write lands at the end; a short write is continued
+            written = os.write(self._file.fileno(), view)
+            view = view[written:]
+        self._end += len(data)
         if self.fsync:
             os.fsync(self._file.fileno())
         return offset
