@@ -61,13 +61,59 @@ def stock(texts: list[str], threshold: float, num_perm: int) -> set[tuple[int, i
     return found
 
 
+def _rss_run(docs: int, threshold: float) -> tuple[float, float, float]:
+    """(peak RSS MiB of the corpus alone, peak RSS MiB after dedup, seconds) in a fresh process."""
+    import json
+    import subprocess
+    import sys
+
+    code = f"""
+import json, resource, sys, time
+sys.path.insert(0, {str(__import__("pathlib").Path(__file__).resolve().parents[1])!r})
+from benchmarks.dedup_bench import corpus
+from curation.dedup import deduplicate
+texts, _ = corpus({docs}, {max(docs // 10, 1)}, 0)
+records = [{{"id": str(i), "statement": t}} for i, t in enumerate(texts)]
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+start = time.perf_counter()
+deduplicate(records, threshold={threshold}, workers=2)
+print(json.dumps([before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, time.perf_counter() - start]))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return tuple(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def memory(sizes: list[int], threshold: float) -> None:
+    """Peak RSS at each size; the dedup's own memory (peak minus the corpus) extrapolated linearly to 1M."""
+    rows = []
+    for docs in sizes:
+        corpus_mb, peak_mb, seconds = _rss_run(docs, threshold)
+        rows.append((docs, corpus_mb, peak_mb, seconds))
+        print(f"{docs:>8} docs: corpus in memory {corpus_mb:7.0f} MiB, peak {peak_mb:7.0f} MiB "
+              f"(dedup adds {peak_mb - corpus_mb:6.0f} MiB), {seconds:6.1f} s, {docs / seconds:8.0f} docs/s")  # fmt: skip
+    if len(rows) >= 2:
+        (d0, c0, p0, _), (d1, c1, p1, _) = rows[0], rows[-1]
+        per_doc = ((p1 - c1) - (p0 - c0)) / (d1 - d0)
+        corpus_per_doc = (c1 - c0) / (d1 - d0)
+        million = p1 + (per_doc + corpus_per_doc) * (1_000_000 - d1)
+        print(
+            f"extrapolated to 1M docs: peak ~{million:.0f} MiB ({per_doc * 1024:.2f} KiB/doc for dedup state, "
+            f"{corpus_per_doc * 1024:.2f} KiB/doc for the corpus itself)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=20000)
     parser.add_argument("--pairs", type=int, default=2000)
     parser.add_argument("--threshold", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--memory", default="", help="e.g. 20000,200000: peak RSS of ours alone at each size, "
+                        "each in a fresh process, and the extrapolation to 1M documents")  # fmt: skip
     args = parser.parse_args()
+    if args.memory:
+        memory(sorted(int(x) for x in args.memory.split(",")), args.threshold)
+        return
     texts, truth = corpus(args.docs, args.pairs, args.seed)
     records = [{"id": str(i), "statement": t} for i, t in enumerate(texts)]
     start = time.perf_counter()

@@ -145,6 +145,16 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return common / (len(a) + len(b) - common)
 
 
+_FORKED_TEXTS: list[str] | None = None
+
+
+def _range_work(task: tuple[int, int, int, int, int]) -> tuple[list[bytes], list[bool], np.ndarray]:
+    """``_chunk_work`` on ``_FORKED_TEXTS[lo:hi]`` (in a forked worker)."""
+    lo, hi, ngram, num_perm, seed = task
+    assert _FORKED_TEXTS is not None
+    return _chunk_work((_FORKED_TEXTS[lo:hi], ngram, num_perm, seed))
+
+
 def _chunk_work(task: tuple[list[str], int, int, int]) -> tuple[list[bytes], list[bool], np.ndarray]:
     """Normalize a chunk of texts: their exact-match digests, emptiness and MinHash signatures."""
     texts, ngram, num_perm, seed = task
@@ -192,8 +202,15 @@ def deduplicate(
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if n >= PARALLEL_MIN_RECORDS else 1
     if workers > 1 and len(tasks) > 1:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_chunk_work, tasks, chunksize=1)
+        global _FORKED_TEXTS
+        # Forked workers see the texts in the parent's memory: tasks carry index ranges, not pickled text.
+        _FORKED_TEXTS = texts
+        try:
+            ranges = [(lo, min(lo + chunk_size, n), ngram, num_perm, seed) for lo in range(0, n, chunk_size)]
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                parts = pool.map(_range_work, ranges, chunksize=1)
+        finally:
+            _FORKED_TEXTS = None
     else:
         parts = [_chunk_work(task) for task in tasks]
     digests = [d for part in parts for d in part[0]]

@@ -46,13 +46,27 @@ def _word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.diff(np.searchsorted(starts, np.cumsum(sizes + 1) - 1), prepend=0)
     if not len(starts):
         return np.empty(0, dtype=np.uint64), lengths
+    powers, inverse = _power_tables(len(data))
     with np.errstate(over="ignore"):
-        powers = np.cumprod(np.full(len(data), _BYTE_BASE, dtype=np.uint64)) * _BYTE_BASE_INVERSE
-        inverse = np.cumprod(np.full(len(data), _BYTE_BASE_INVERSE, dtype=np.uint64)) * _BYTE_BASE
         prefix = np.concatenate(([np.uint64(0)], np.cumsum(data.astype(np.uint64) * powers, dtype=np.uint64)))
         hashes = (prefix[ends] - prefix[starts]) * inverse[starts]
         hashes += (ends - starts).astype(np.uint64)  # lengths apart: "ab" and "ab\0" never collide
     return _mix(hashes), lengths
+
+
+_POWERS = np.empty(0, dtype=np.uint64)
+_INVERSE = np.empty(0, dtype=np.uint64)
+
+
+def _power_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``B^k`` and ``B^-k`` for k < size, computed once and grown on demand (two cumprods a chunk cost ~10%)."""
+    global _POWERS, _INVERSE
+    if len(_POWERS) < size:
+        grown = max(size, 2 * len(_POWERS))
+        with np.errstate(over="ignore"):
+            _POWERS = np.cumprod(np.full(grown, _BYTE_BASE, dtype=np.uint64)) * _BYTE_BASE_INVERSE
+            _INVERSE = np.cumprod(np.full(grown, _BYTE_BASE_INVERSE, dtype=np.uint64)) * _BYTE_BASE
+    return _POWERS[:size], _INVERSE[:size]
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
