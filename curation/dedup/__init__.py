@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from curation.dedup.lsh import band_params, candidate_pairs
-from curation.dedup.minhash import shingle_hashes, signatures
+from curation.dedup.minhash import shingle_sets as shingle_sets_of
+from curation.dedup.minhash import signatures
 from curation.dedup.normalize import normalize_text
 
 __all__ = [
@@ -40,7 +41,7 @@ __all__ = [
     "normalize_text",
 ]
 
-DEFAULT_CHUNK_SIZE = 2000  # texts per signature chunk (one task for a worker)
+DEFAULT_CHUNK_SIZE = 1000  # texts per signature chunk (one task for a worker; smaller temporaries stay in cache)
 PARALLEL_MIN_RECORDS = 4000  # below this, worker start-up costs more than it saves
 EXAMPLES_IN_REPORT = 5
 
@@ -236,11 +237,7 @@ def deduplicate(
                               threshold=threshold, num_perm=num_perm, bands=bands, rows=rows, seed=seed)  # fmt: skip
     # Shingle sets only for groups in some candidate pair, hashed in one batch (per-text calls cost more).
     needed = sorted({searchable[k] for pair in pairs for k in pair})
-    shingle_sets: dict[int, np.ndarray] = {}
-    if needed:
-        hashes, counts = shingle_hashes([normalize_text(texts[representatives[g]]) for g in needed], ngram)
-        parts = np.split(hashes, np.cumsum(counts)[:-1])
-        shingle_sets = dict(zip(needed, map(np.unique, parts), strict=True))
+    shingle_sets = shingle_sets_of({g: normalize_text(texts[representatives[g]]) for g in needed}, ngram)
 
     neighbours: dict[int, list[tuple[int, float]]] = {}
     for i, j in sorted(pairs):
@@ -318,8 +315,7 @@ def near_duplicate_pairs(
     pairs = candidate_pairs(sigs[searchable], bands, rows)
     needed = sorted({searchable[k] for pair in pairs for k in pair})
     if needed:
-        hashes, counts = shingle_hashes([normalize_text(texts[i]) for i in needed], ngram)
-        sets = dict(zip(needed, map(np.unique, np.split(hashes, np.cumsum(counts)[:-1])), strict=True))
+        sets = shingle_sets_of({i: normalize_text(texts[i]) for i in needed}, ngram)
         for i, j in pairs:
             a, b = sorted((searchable[i], searchable[j]))
             if digests[a] == digests[b]:

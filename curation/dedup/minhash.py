@@ -105,6 +105,18 @@ def shingle_hashes(texts: list[str], ngram: int) -> tuple[np.ndarray, np.ndarray
     return _mix(h), counts
 
 
+def shingle_sets(texts: dict[int, str], ngram: int, chunk: int = 2000) -> dict[int, np.ndarray]:
+    """Sorted distinct shingle hashes of each (normalized) text, computed ``chunk`` texts at a time so the
+    bulk hashing's temporaries stay small however many texts there are."""
+    keys = list(texts)
+    out: dict[int, np.ndarray] = {}
+    for lo in range(0, len(keys), chunk):
+        part = keys[lo : lo + chunk]
+        hashes, counts = shingle_hashes([texts[k] for k in part], ngram)
+        out.update(zip(part, map(np.unique, np.split(hashes, np.cumsum(counts)[:-1])), strict=True))
+    return out
+
+
 def shingles(text: str, ngram: int) -> np.ndarray:
     """The sorted distinct shingle hashes of one normalized text (for exact Jaccard checks)."""
     hashes, _ = shingle_hashes([text], ngram)
