@@ -11,7 +11,6 @@ import pytest
 
 from generation.llm import LLMClient, LLMConfig, LLMError, StructuredOutputError
 from tests.openai_server import (
-    ScriptedOpenAIServer,
     drop,
     error,
     hang,
@@ -25,13 +24,6 @@ from tests.openai_server import (
 
 USER = [{"role": "user", "content": "What is 2+2?"}]
 SCHEMA = {"type": "object", "required": ["value"], "properties": {"value": {"type": "integer"}}}
-
-
-@pytest.fixture
-def server():
-    with ScriptedOpenAIServer() as running:
-        yield running
-        assert not running.errors
 
 
 def _config(server, tmp_path, **overrides) -> LLMConfig:

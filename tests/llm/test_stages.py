@@ -20,14 +20,7 @@ from generation.synthetic import SyntheticConfig, plan_slots, run_synthetic
 from generation.topics import load_taxonomy
 from release.cli import main
 from tests.llm import scripted_models as models
-from tests.openai_server import ScriptedOpenAIServer, error, json_reply
-
-
-@pytest.fixture
-def server():
-    with ScriptedOpenAIServer() as running:
-        yield running
-        assert not running.errors
+from tests.openai_server import error, json_reply
 
 
 def _llm(server, tmp_path, **overrides) -> LLMConfig:

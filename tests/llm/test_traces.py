@@ -30,13 +30,6 @@ def _answer(code: str, thought: str = "E^2 = p^2 + m^2") -> str:
     return f"<think>{thought}</think>\n```python\n{code}```"
 
 
-@pytest.fixture
-def server():
-    with ScriptedOpenAIServer() as running:
-        yield running
-        assert not running.errors
-
-
 def _config(server, tmp_path, **overrides) -> TracesConfig:
     llm = LLMConfig(model="teacher", base_url=server.url + "/v1", cache=tmp_path / "cache.sqlite",
                     backoff_base=0.01, backoff_max=0.02, max_retries=1, timeout=5.0)  # fmt: skip
