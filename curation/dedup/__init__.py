@@ -41,7 +41,8 @@ __all__ = [
     "normalize_text",
 ]
 
-DEFAULT_CHUNK_SIZE = 1000  # texts per signature chunk (one task for a worker; smaller temporaries stay in cache)
+# Texts per signature chunk (one task for a worker); at 1000 the bulk-hashing temporaries stay in cache.
+DEFAULT_CHUNK_SIZE = 1000
 PARALLEL_MIN_RECORDS = 4000  # below this, worker start-up costs more than it saves
 EXAMPLES_IN_REPORT = 5
 

@@ -282,6 +282,9 @@ def _trace_text(trace: dict[str, Any]) -> str:
     return f"{trace.get('reasoning', '')}\n{trace.get('final', '')}"
 
 
+_GRAM_MULTIPLIERS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5)
+
+
 def _shingles(trace: dict[str, Any]) -> Any:
     """The hashed word 5-grams of a trace's lowercased text, sorted and distinct (what the near-duplicate check
     compares). Words are hashed once with Python's hash and combined in numpy: several times cheaper than the
@@ -292,7 +295,9 @@ def _shingles(trace: dict[str, Any]) -> Any:
     if len(words) < 5:
         return np.unique(words)
     grams = words[:-4].copy()
-    for shift, k in enumerate((0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5), 1):
+    for shift, k in enumerate(
+        (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5), 1
+    ):
         grams = grams * np.uint64(k) ^ words[shift : len(words) - 4 + shift]
     return np.unique(grams)
 
