@@ -34,6 +34,7 @@ __all__ = [
     "MissingFieldError",
     "Removal",
     "deduplicate",
+    "deduplicate_within",
     "field_text",
     "jaccard",
     "keep_priority",
@@ -399,3 +400,44 @@ def _report(result: DedupResult, n: int, texts: list[str], candidates: int, para
         "cluster_sizes": {str(size + 1): count for size, count in sorted(cluster_sizes.items())},
         "examples": examples,
     }
+
+
+def deduplicate_within(
+    records: Iterable[Any], group_by: str, field: str = "final", **options: Any
+) -> DedupResult:
+    """``deduplicate`` run separately inside each group of records sharing ``group_by`` (e.g. the traces of one
+    problem: near-identical traces of the same problem are duplicates, similar traces of different problems are
+    not). Kept and removed records keep their input order; indices are positions in the whole input."""
+    groups: dict[Any, list[int]] = {}
+    items = list(records)
+    for index, record in enumerate(items):
+        value = record.get(group_by) if isinstance(record, dict) else getattr(record, group_by, None)
+        if value is None:
+            raise MissingFieldError(index, group_by, "is missing (it is the --group-by field)")
+        groups.setdefault(value, []).append(index)
+    removed: list[Removal] = []
+    totals: Counter = Counter()
+    for members in groups.values():
+        part = deduplicate([items[i] for i in members], field=field, **options)
+        totals.update(part.report["counts"])
+        for r in part.removed:
+            removed.append(Removal(members[r.index], r.record, r.duplicate_of, members[r.duplicate_of_index],
+                                   r.similarity, r.reason))  # fmt: skip
+    removed.sort(key=lambda r: r.index)
+    gone = {r.index for r in removed}
+    result = DedupResult(kept=[items[i] for i in range(len(items)) if i not in gone], removed=removed)
+    result.report = {
+        "params": {
+            "field": field,
+            "group_by": group_by,
+            **{k: v for k, v in options.items() if k != "workers"},
+        },
+        "counts": {
+            "input": len(items),
+            "kept": len(result.kept),
+            "removed_exact": totals["removed_exact"],
+            "removed_near": totals["removed_near"],
+        },  # fmt: skip
+        "groups": len(groups),
+    }
+    return result

@@ -41,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lsh-name", default="vqft-dedup", help="name of the shared index (default: vqft-dedup)"
     )
+    parser.add_argument(
+        "--group-by",
+        default=None,
+        help="deduplicate only within groups sharing this field, e.g. --type trace --field final --group-by problem_id",
+    )
 
 
 def _line_numbers(path: Path) -> list[int] | None:
@@ -53,7 +58,7 @@ def _line_numbers(path: Path) -> list[int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from curation.dedup import MissingFieldError, deduplicate
+    from curation.dedup import MissingFieldError, deduplicate, deduplicate_within
     from curation.dedup.shared_index import SharedIndexError
     from curation.records.io import RecordError, read_records, write_jsonl
     from curation.records.problem import Problem
@@ -67,17 +72,30 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.input}: no such file")
     record_type = Trace if args.type == "trace" else Problem
     start = time.perf_counter()
+    if args.group_by and args.lsh_storage:
+        raise CommandError("--group-by and --lsh-storage do not combine; choose one")
     try:
-        result = deduplicate(
-            read_records(args.input, record_type),
-            field=args.field,
-            threshold=args.threshold,
-            ngram=args.ngram,
-            num_perm=args.num_perm,
-            workers=args.workers,
-            lsh_storage=args.lsh_storage,
-            lsh_basename=args.lsh_name,
-        )
+        if args.group_by:
+            result = deduplicate_within(
+                read_records(args.input, record_type),
+                args.group_by,
+                field=args.field,
+                threshold=args.threshold,
+                ngram=args.ngram,
+                num_perm=args.num_perm,
+                workers=1,
+            )
+        else:
+            result = deduplicate(
+                read_records(args.input, record_type),
+                field=args.field,
+                threshold=args.threshold,
+                ngram=args.ngram,
+                num_perm=args.num_perm,
+                workers=args.workers,
+                lsh_storage=args.lsh_storage,
+                lsh_basename=args.lsh_name,
+            )
     except RecordError as exc:
         raise CommandError(str(exc)) from None
     except MissingFieldError as exc:

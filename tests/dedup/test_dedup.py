@@ -160,3 +160,26 @@ def test_near_duplicate_pairs_lists_every_pair_not_just_one_per_cluster():
     # 0 and 2 are equal after normalization; 1 is near both
     assert [(i, j) for i, j, _ in pairs] == [(0, 1), (0, 2), (1, 2)]
     assert pairs[1][2] == 1.0 and 0.8 <= pairs[0][2] < 1.0
+
+
+def test_traces_are_deduplicated_within_their_problem_only(tmp_path, capsys):
+    from curation.records.io import read_jsonl, write_jsonl
+    from curation.records.result import Result
+    from curation.records.trace import ChatMessage, Trace
+    from release.cli import main
+
+    reasoning = "square the four momentum, use the mass shell condition, then take the positive root " * 3
+
+    def trace(problem: str, tail: str) -> Trace:
+        text = reasoning + tail
+        return Trace(problem_id=problem, messages=(ChatMessage("user", "Q"), ChatMessage("assistant", text)),
+                     model="m", verification=Result(problem, "correct", {}), num_tokens=1, tokenizer="t",
+                     reasoning=text, final=text)  # fmt: skip
+
+    traces = [trace("p1", "so E is done"), trace("p1", "so E is done."), trace("p2", "so E is done")]
+    write_jsonl(tmp_path / "traces.jsonl", traces)
+    code = main(["dedup", str(tmp_path / "traces.jsonl"), "-o", str(tmp_path / "kept.jsonl"), "--type", "trace",
+                 "--field", "reasoning", "--group-by", "problem_id"])  # fmt: skip
+    assert code == 0
+    kept = list(read_jsonl(tmp_path / "kept.jsonl", Trace))
+    assert [t.problem_id for t in kept] == ["p1", "p2"]
