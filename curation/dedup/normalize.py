@@ -1,4 +1,5 @@
-"""Text normalization shared by dedup and decontamination: two texts that differ only in layout compare equal.
+"""Text normalization for dedup: two texts that differ only in layout compare equal (decontamination tokenizes
+differently, into match tokens: `curation.decontam.normalize`).
 
 Example::
 
