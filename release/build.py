@@ -259,6 +259,29 @@ def _trace_rows(
             yield split, trace_row(trace, 0, tokenizer), messages_text(trace.chat())
 
 
+def _sample_traces(config: ConfigSpec, spec: ReleaseSpec, state: Path, log: Callable) -> None:
+    """The ``sample:`` stage of a traces config: ``vqft traces`` over the release's curated problems, into the
+    config's traces folder (resumable: a re-run samples only what its log lacks; cached responses are free)."""
+    from generation.llm import ConfigError, LLMConfig, run_sync
+    from generation.traces import TracesConfig, run_traces
+
+    options = dict(config.source.params["sample"])
+    where = f"{spec.path}: configs.{config.name}.source.sample.llm"
+    try:
+        llm = LLMConfig.from_mapping(options.pop("llm"), where).require_model()
+    except ConfigError as exc:
+        raise BuildError(str(exc)) from None
+    if "endpoints" in options:
+        options["endpoints"] = tuple(options["endpoints"])
+    tokenizer = spec.tokenizer
+    if tokenizer.startswith("file:") and not Path(tokenizer[5:]).is_absolute():
+        tokenizer = f"file:{(spec.path.parent / tokenizer[5:]).resolve()}"  # num_tokens then need no recount
+    problems = state / spec.problems_config.name / "curated.jsonl"
+    folder = Path(config.source.params["run"])
+    run = run_sync(run_traces(problems, TracesConfig(llm=llm, output=folder, tokenizer=tokenizer, **options)))
+    log(f"{config.name}: sampled traces into {folder} ({dict(run.counts)} this run)")
+
+
 def traces_run_report(folder: Path, problems: dict[str, Problem]) -> dict[str, Any]:
     """What the `vqft traces` run behind a traces config did: teacher, sampling, what it dropped and why, and the
     pass rates of the release's problems."""
@@ -335,6 +358,8 @@ def build_release(
                 "from_config": config.source.config,
             }
         else:
+            if config.source.params.get("sample"):
+                _sample_traces(config, spec, state, log)
             report = CurationReport()
             dropped_path = state / config.name / "dropped.jsonl"
             dropped_path.parent.mkdir(parents=True, exist_ok=True)

@@ -510,6 +510,10 @@ def _source(
         raise where.error(
             entry, "source", f"{prefix}source", "must be a mapping: {path: ...}, {cas: ...}, {config: ...}"
         )
+    if "sample" in source and "traces" not in source:
+        raise where.error(
+            source, "sample", f"{prefix}source.sample", "goes with traces: (the folder to sample into)"
+        )
     kinds = [k for k in ("path", "cas", "config", "traces") if k in source]
     if len(kinds) != 1:
         raise where.error(
@@ -541,7 +545,20 @@ def _source(
                 "is a `vqft traces` output folder, for a traces config",
             )
         folder = Path(value) if Path(value).is_absolute() else (base / value).resolve()
-        return SourceSpec(kind="traces", path=folder / "traces.jsonl", params={"run": str(folder)})
+        params: dict[str, Any] = {"run": str(folder)}
+        sample = source.get("sample")
+        if sample is not None:
+            # Sample the traces as a build stage: `vqft traces` over the release's curated problems, into `folder`.
+            if not isinstance(sample, _Mapping) or not isinstance(sample.get("llm"), _Mapping):
+                raise where.error(
+                    source, "sample", f"{prefix}source.sample", "must be a mapping with an llm: block, e.g. "
+                    "{llm: {model: M, base_url: URL}, samples: 8}",
+                )  # fmt: skip
+            allowed = {"llm", "samples", "target_tokens", "max_tokens_per_trace", "temperature", "top_p",
+                       "keep", "per_problem_cap", "dedup_threshold", "system_prompt", "endpoints"}  # fmt: skip
+            _no_unknown_keys(where, sample, allowed, f"{prefix}source.sample.")
+            params["sample"] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in sample.items()}
+        return SourceSpec(kind="traces", path=folder / "traces.jsonl", params=params)
     if kind == "cas":
         if type_ != "problems":
             raise where.error(

@@ -235,3 +235,30 @@ def test_the_traces_config_trains_with_trl_sft_trainer_as_is(server, tmp_path):
     trainer = SFTTrainer(model=str(model), train_dataset=dataset, args=args)
     result = trainer.train()
     assert result.global_step == 2 and result.training_loss > 0
+
+
+def test_a_release_spec_can_sample_its_traces_as_a_build_stage(server, tmp_path):
+    from curation.records.problem import Problem
+    from release.build import build_release
+    from release.spec import load_spec
+    from tests.release.specs import write_spec
+
+    problems = _problems(tmp_path, 3)
+    server.set_default(lambda body: reply([_answer(models.GOOD_CODE, f"step {i} " * 4) for i in range(2)]))
+    (tmp_path / "spec").mkdir()
+    write_jsonl(tmp_path / "spec" / "problems.jsonl", read_jsonl(problems, Problem))
+    sample = (f"{{llm: {{model: teacher, base_url: '{server.url}/v1', cache: {tmp_path / 'c.sqlite'}}}, "
+              "samples: 2, dedup_threshold: null}")  # fmt: skip
+    spec = write_spec(
+        tmp_path / "spec",
+        split="  by: source_kind\n  mapping: {synthetic-llm: train}",
+        extra_configs=f"  traces:\n    type: traces\n    source: {{traces: run, sample: {sample}}}\n",
+    )
+    cas = "cas: {families: [two_body_decay, colour_factor, mass_dimension, dirac_trace], n: 40, seed: 0}"
+    spec.write_text(spec.read_text().replace(cas, "path: problems.jsonl"))
+    manifest = build_release(load_spec(spec), tmp_path / "release").manifest
+    assert manifest["configs"]["traces"]["splits"]["train"]["rows"] == 6
+    assert manifest["configs"]["traces"]["curation"]["run"]["model"] == "teacher"
+    requests = len(server.chat_requests)
+    build_release(load_spec(spec), tmp_path / "release")
+    assert len(server.chat_requests) == requests  # the run's log: nothing is sampled twice
