@@ -262,3 +262,16 @@ def test_a_release_spec_can_sample_its_traces_as_a_build_stage(server, tmp_path)
     requests = len(server.chat_requests)
     build_release(load_spec(spec), tmp_path / "release")
     assert len(server.chat_requests) == requests  # the run's log: nothing is sampled twice
+
+
+def test_rate_limits_malformed_bodies_and_hangs_are_retried_and_every_sample_lands(server, tmp_path):
+    from tests.openai_server import hang, malformed_json
+
+    problems = _problems(tmp_path, 1)
+    server.script(error(429, "slow down", retry_after=0), malformed_json(), hang(3))
+    server.set_default(reply([_answer(models.GOOD_CODE, f"path {i} " * 4) for i in range(2)]))
+    llm = LLMConfig(model="teacher", base_url=server.url + "/v1", cache=tmp_path / "c.sqlite", timeout=1.0,
+                    max_retries=4, backoff_base=0.01, backoff_max=0.02)  # fmt: skip
+    run = _run(problems, _config(server, tmp_path, samples=2, llm=llm))
+    assert dict(run.counts) == {"kept": 2}
+    assert len(server.chat_requests) == 4  # 429, malformed, hang (timed out), then the answer
