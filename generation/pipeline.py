@@ -42,7 +42,7 @@ async def run_pipeline(
     from curation.adapt import AdaptSettings, run_adapt
     from curation.quality import DEFAULT_THRESHOLDS, QCPolicy, run_qc
     from generation.solve import SolveSettings, run_solve
-    from generation.synthetic import SyntheticConfig, _check, run_synthetic
+    from generation.synthetic import run_synthetic, synthetic_config
 
     unknown = sorted(set(data) - {"output_dir", "llm", *STAGES})
     if unknown:
@@ -59,10 +59,8 @@ async def run_pipeline(
 
     if "generate" in data and "generate" not in skip:
         block = dict(data["generate"])
-        config = SyntheticConfig(llm=_llm(default, block.pop("llm", None), f"{where}: generate.llm"),
-                                 output=out / "generated.jsonl", **{k: tuple(v) if isinstance(v, list) else v
-                                                                    for k, v in block.items()})  # fmt: skip
-        _check(config, f"{where}: generate")
+        llm = _llm(default, block.pop("llm", None), f"{where}: generate.llm")
+        config = synthetic_config({**block, "output": out / "generated.jsonl"}, llm, f"{where}: generate")
         async with LLMClient(config.llm) as client:
             counts["generate"] = (await run_synthetic(config, client)).counts
     if (out / "generated.jsonl").exists() and "generate" in data:

@@ -85,20 +85,27 @@ def load_synthetic_config(path: str | Path, **overrides: Any) -> SyntheticConfig
     llm_overrides = {k: overrides.pop(k) for k in ("model", "base_url") if k in overrides}
     llm = LLMConfig.from_mapping(data.pop("llm", None), f"{path}: llm").with_overrides(**llm_overrides)
     data.update({k: v for k, v in overrides.items() if v is not None})
+    return synthetic_config(data, llm, str(path))
+
+
+def synthetic_config(data: dict[str, Any], llm: LLMConfig, where: str) -> SyntheticConfig:
+    """A SyntheticConfig from the fields of a config mapping (without its ``llm:`` block), validated; errors
+    name ``where``."""
+    data = dict(data)
     known = set(SyntheticConfig.__dataclass_fields__) - {"llm"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise SyntheticConfigError(
-            f"{path}: unknown key(s) {', '.join(unknown)}; use {', '.join(sorted(known))}"
+            f"{where}: unknown key(s) {', '.join(unknown)}; use {', '.join(sorted(known))}"
         )
     if "output" not in data:
-        raise SyntheticConfigError(f"{path}: output is required (the problems JSONL to write), or pass -o")
+        raise SyntheticConfigError(f"{where}: output is required (the problems JSONL to write), or pass -o")
     data["output"] = Path(data["output"])
     for key in ("categories", "task_types", "difficulties", "answer_kinds"):
         if key in data:
             data[key] = tuple(data[key])
     config = SyntheticConfig(llm=llm, **data)
-    _check(config, path)
+    _check(config, where)
     return config
 
 

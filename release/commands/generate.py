@@ -128,20 +128,21 @@ def print_summary(families, counts: Counter, seconds: dict, elapsed: float, outp
 
 def run_synthetic_command(args: argparse.Namespace) -> int:
     """`vqft generate synthetic`: the LLM stage, resumable; prints counts, rejection reasons and usage."""
-    from generation.llm import ConfigError, LLMClient, run_sync
-    from generation.synthetic import SyntheticConfigError, load_synthetic_config, run_synthetic
+    from generation.llm import LLMClient, run_sync
+    from generation.synthetic import SyntheticConfigError, run_synthetic, synthetic_config
     from release.commands.llm_options import llm_config, read_config
 
     if args.config is None:
         raise CommandError("synthetic generation needs --config CFG.yaml (see generation/configs/)")
     data = read_config(args.config)
+    llm = llm_config(data.pop("llm", None), args, f"{args.config}: llm")
+    flags = {"n": args.n, "seed": args.seed, "output": args.output}
     try:
-        config = load_synthetic_config(args.config, n=args.n, seed=args.seed, output=args.output)
-    except (SyntheticConfigError, ConfigError) as exc:
+        config = synthetic_config(
+            {**data, **{k: v for k, v in flags.items() if v is not None}}, llm, str(args.config)
+        )
+    except (SyntheticConfigError, TypeError) as exc:
         raise CommandError(str(exc)) from None
-    from dataclasses import replace
-
-    config = replace(config, llm=llm_config(data.get("llm"), args, f"{args.config}: llm"))
 
     async def main():
         async with LLMClient(config.llm) as client:
