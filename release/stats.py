@@ -72,9 +72,8 @@ def table_counts(
     tokens_level: Counter[str] = Counter()
     rows = 0
     tokens = 0
-    needed = sorted(
-        {column for column, _ in columns.values()} | ({"num_tokens"} if kind != "problems" else set())
-    )
+    extra = {"problems": set(), "sft": {"num_tokens"}, "traces": {"num_tokens", "problem_id"}}[kind]
+    needed = sorted({column for column, _ in columns.values()} | extra)
     for shard in shards:
         table = pq.read_table(shard, columns=needed)
         rows += table.num_rows
@@ -87,7 +86,7 @@ def table_counts(
             row_tokens = table.column("num_tokens").to_pylist()
             tokens += int(sum(row_tokens))
             if kind == "traces" and problem_meta is not None:
-                ids = pq.read_table(shard, columns=["problem_id"]).column("problem_id").to_pylist()
+                ids = table.column("problem_id").to_pylist()
                 for pid, count in zip(ids, row_tokens, strict=True):
                     topic, level = problem_meta.get(pid, ("(unknown)", "(unknown)"))
                     by_topic[topic] += 1
@@ -95,7 +94,7 @@ def table_counts(
                     tokens_topic[topic] += count
                     tokens_level[level] += count
         if kind == "problems":
-            provenance = pq.read_table(shard, columns=["source"]).column("source").to_pylist()
+            provenance = table.column("source").to_pylist()  # read above: "source" is a counted column
             families.update(f for f in (_family(s.get("provenance_json")) for s in provenance) if f)
             pairs.update(f"{t}\t{lv}" for t, lv in zip(table.column("topic").to_pylist(),
                                                          table.column("level").to_pylist(), strict=True))  # fmt: skip

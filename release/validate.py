@@ -161,9 +161,7 @@ def _problem_meta(folder: Path, configs: dict) -> dict[str, tuple[str, str]]:
             continue
         for info in config["splits"].values():
             paths = [folder / p for p in info["shards"] if (folder / p).is_file()]
-            for pid, topic, level in zip(
-                _column(paths, "id"), _column(paths, "topic"), _column(paths, "level"), strict=True
-            ):
+            for pid, topic, level in zip(*_columns(paths, ["id", "topic", "level"]), strict=True):
                 meta[pid] = (topic, level)
     return meta
 
@@ -196,10 +194,13 @@ def _counts(folder: Path, configs: dict, report: ValidationReport) -> None:
     report.add("counts", problems, "counts by every card column and token totals match the data")
 
 
-def _column(paths: list[Path], column: str) -> list[Any]:
-    values: list[Any] = []
+def _columns(paths: list[Path], names: list[str]) -> list[list[Any]]:
+    """The values of each named column over the shards, all read in one pass per shard."""
+    values: list[list[Any]] = [[] for _ in names]
     for path in paths:
-        values.extend(pq.read_table(path, columns=[column]).column(column).to_pylist())
+        table = pq.read_table(path, columns=names)
+        for out, name in zip(values, names, strict=True):
+            out.extend(table.column(name).to_pylist())
     return values
 
 
@@ -215,8 +216,7 @@ def _leakage(folder: Path, manifest: dict, report: ValidationReport) -> None:
             continue
         for split, info in config["splits"].items():
             paths = [folder / p for p in info["shards"] if (folder / p).is_file()]
-            ids = _column(paths, "id")
-            for pid, statement in zip(ids, _column(paths, "statement"), strict=True):
+            for pid, statement in zip(*_columns(paths, ["id", "statement"]), strict=True):
                 if split_of.setdefault(pid, split) != split:
                     problems.append(f"problem {pid} is in both {split_of[pid]} and {split} ({name})")
                 statements.append((split, pid, statement))
@@ -225,7 +225,8 @@ def _leakage(folder: Path, manifest: dict, report: ValidationReport) -> None:
             continue
         for split, info in config["splits"].items():
             paths = [folder / p for p in info["shards"] if (folder / p).is_file()]
-            wrong = [pid for pid in _column(paths, "problem_id") if split_of.get(pid) != split]
+            (problem_ids,) = _columns(paths, ["problem_id"])
+            wrong = [pid for pid in problem_ids if split_of.get(pid) != split]
             if wrong:
                 problems.append(
                     f"{name}/{split}: {len(wrong)} row(s) whose problem is not in {split}, e.g. {wrong[0]} "
