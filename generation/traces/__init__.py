@@ -353,8 +353,9 @@ def write_outputs(
         small = log.fields(key)
         if log.status(key) in ("kept", "dropped"):
             samples.setdefault(small["problem_id"], []).append(key)
-    order = [p.id for p in read_records(problems_path, Problem) if p.id in samples]
+    # problem id -> (topic, level), in the problems file's order (one read of the file)
     meta = {p.id: (p.topic, p.level) for p in read_records(problems_path, Problem) if p.id in samples}
+    order = list(meta)
 
     def keys_of(problem_id: str) -> list[str]:
         return sorted(samples[problem_id], key=lambda key: log.fields(key)["index"])
