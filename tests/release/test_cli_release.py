@@ -88,3 +88,24 @@ def test_a_tokenizer_file_counts_the_tokens_of_the_release(tmp_path):
 def test_a_missing_tokenizer_file_is_a_clear_error(tmp_path):
     with pytest.raises(TokenizerError, match="no such tokenizer file"):
         token_counter("file:nowhere.json", base=tmp_path)
+
+
+def test_a_bad_record_in_a_source_file_exits_2_naming_file_line_and_field(tmp_path, capsys):
+    from curation.records.io import write_jsonl
+    from generation.cas import generate
+
+    spec_dir = tmp_path / "spec"
+    spec_dir.mkdir()
+    write_jsonl(spec_dir / "problems.jsonl", generate(["two_body_decay"], n=3, seed=0))
+    lines = (spec_dir / "problems.jsonl").read_text().splitlines()
+    broken = json.loads(lines[1])
+    del broken["answer"]["expr"]
+    lines[1] = json.dumps(broken)
+    (spec_dir / "problems.jsonl").write_text("\n".join(lines) + "\n")
+    spec = write_spec(spec_dir, split="  by: source_kind\n  mapping: {synthetic-cas: train}")
+    cas = "cas: {families: [two_body_decay, colour_factor, mass_dimension, dirac_trace], n: 40, seed: 0}"
+    spec.write_text(spec.read_text().replace(cas, "path: problems.jsonl"))
+    assert main(["release", "build", str(spec), "-o", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "problems.jsonl, line 2, field answer.expr: is required" in err
+    assert not (tmp_path / "out" / "data").exists()  # nothing half-built under the release's names
