@@ -65,6 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"vqft {args.command}: interrupted", file=sys.stderr)
         return 130
+    except ValueError as exc:
+        # A bad record in an input file, wherever a command reads one: its message already names the file,
+        # line and field. (Imported here so `vqft --help` does not load the record layer.)
+        from curation.records.io import RecordError
+
+        if not isinstance(exc, RecordError):
+            raise
+        print(f"vqft {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

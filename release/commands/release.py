@@ -64,7 +64,6 @@ def _load_snippet(repo_or_path: str, configs: list[str]) -> str:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from curation.records.io import RecordError
     from curation.records.tokens import TokenizerError
     from release.build import BuildError, build_release
     from release.spec import SpecError, load_spec
@@ -81,7 +80,7 @@ def _build(args: argparse.Namespace) -> int:
             progress=not args.quiet and sys.stderr.isatty(),
             log=log,
         )
-    except (SpecError, BuildError, SplitError, TokenizerError, RecordError) as exc:
+    except (SpecError, BuildError, SplitError, TokenizerError) as exc:
         raise CommandError(str(exc)) from None
     manifest = result.manifest
     print(f"{'config':<12} {'split':<8} {'rows':>8} {'tokens':>12} {'shards':>6}")

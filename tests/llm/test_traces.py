@@ -275,3 +275,13 @@ def test_rate_limits_malformed_bodies_and_hangs_are_retried_and_every_sample_lan
     run = _run(problems, _config(server, tmp_path, samples=2, llm=llm))
     assert dict(run.counts) == {"kept": 2}
     assert len(server.chat_requests) == 4  # 429, malformed, hang (timed out), then the answer
+
+
+def test_a_bad_problems_file_exits_2_naming_file_line_and_field(tmp_path, capsys):
+    from release.cli import main
+
+    (tmp_path / "problems.jsonl").write_text('{"statement": "x"}\n')
+    code = main(["traces", str(tmp_path / "problems.jsonl"), "-o", str(tmp_path / "out"), "--model", "m",
+                 "--base-url", "http://127.0.0.1:9/v1", "--cache", "off"])  # fmt: skip
+    assert code == 2
+    assert "problems.jsonl, line 1, field answer: is required" in capsys.readouterr().err
