@@ -148,22 +148,41 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return common / (len(a) + len(b) - common)
 
 
-_FORKED_TEXTS: list[str] | None = None
+_FORKED_TEXTS: list[str] | None = None  # the texts, seen by forked workers in the parent's memory
 
 
-def _range_work(task: tuple[int, int, int, int, int]) -> tuple[list[bytes], list[bool], np.ndarray]:
+def _range_work(task: tuple[int, int, int, int, int, int]) -> tuple[list[bytes], list[bool], np.ndarray]:
     """``_chunk_work`` on ``_FORKED_TEXTS[lo:hi]`` (in a forked worker)."""
-    lo, hi, ngram, num_perm, seed = task
+    lo, hi, *options = task
     assert _FORKED_TEXTS is not None
-    return _chunk_work((_FORKED_TEXTS[lo:hi], ngram, num_perm, seed))
+    return _chunk_work(_FORKED_TEXTS[lo:hi], *options)
 
 
-def _chunk_work(task: tuple[list[str], int, int, int]) -> tuple[list[bytes], list[bool], np.ndarray]:
-    """Normalize a chunk of texts: their exact-match digests, emptiness and MinHash signatures."""
-    texts, ngram, num_perm, seed = task
+def _chunk_work(
+    texts: list[str], ngram: int, num_perm: int, seed: int, columns: int
+) -> tuple[list[bytes], list[bool], np.ndarray]:
+    """Normalize a chunk of texts: their exact-match digests, emptiness and MinHash signatures (the first
+    ``columns`` permutations)."""
     normalized = [normalize_text(text) for text in texts]
     digests = [hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest() for text in normalized]
-    return digests, [not text for text in normalized], signatures(normalized, ngram, num_perm, seed)
+    return (
+        digests,
+        [not text for text in normalized],
+        signatures(normalized, ngram, num_perm, seed, columns=columns),
+    )
+
+
+def _similarities(texts: list[str], pairs: list[tuple[int, int]], ngram: int) -> list[float]:
+    """Exact shingle Jaccard of each pair of texts (indices into ``texts``), shingle sets hashed in one batch."""
+    needed = sorted({k for pair in pairs for k in pair})
+    sets = shingle_sets_of({k: normalize_text(texts[k]) for k in needed}, ngram)
+    return [jaccard(sets[a], sets[b]) for a, b in pairs]
+
+
+def _forked_similarities(task: tuple[list[tuple[int, int]], int]) -> list[float]:
+    """``_similarities`` over ``_FORKED_TEXTS`` (in a forked worker)."""
+    assert _FORKED_TEXTS is not None
+    return _similarities(_FORKED_TEXTS, *task)
 
 
 def deduplicate(
@@ -188,6 +207,7 @@ def deduplicate(
     worker that uses the same name: a record near one another worker already indexed is removed as its duplicate
     (judged by the MinHash estimate, since its text is elsewhere). Records need ids then.
     """
+    global _FORKED_TEXTS
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
     if ngram < 1 or num_perm < 1 or chunk_size < 1:
@@ -201,50 +221,59 @@ def deduplicate(
         items.append(record)
         texts.append(text)
     n = len(items)
-    tasks = [(texts[lo : lo + chunk_size], ngram, num_perm, seed) for lo in range(0, n, chunk_size)]
+    bands, rows = band_params(threshold, num_perm)
+    # The local index reads only bands * rows permutations; a shared index stores whole signatures.
+    columns = bands * rows if lsh_storage is None else num_perm
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if n >= PARALLEL_MIN_RECORDS else 1
-    if workers > 1 and len(tasks) > 1:
-        global _FORKED_TEXTS
+    ranges = [(lo, min(lo + chunk_size, n), ngram, num_perm, seed, columns) for lo in range(0, n, chunk_size)]
+    pool = None
+    if workers > 1 and len(ranges) > 1:
         # Forked workers see the texts in the parent's memory: tasks carry index ranges, not pickled text.
         _FORKED_TEXTS = texts
-        try:
-            ranges = [(lo, min(lo + chunk_size, n), ngram, num_perm, seed) for lo in range(0, n, chunk_size)]
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                parts = pool.map(_range_work, ranges, chunksize=1)
-        finally:
-            _FORKED_TEXTS = None
-    else:
-        parts = [_chunk_work(task) for task in tasks]
-    digests = [d for part in parts for d in part[0]]
-    empty = [e for part in parts for e in part[1]]
-    sigs = np.concatenate([part[2] for part in parts]) if parts else np.empty((0, num_perm), np.uint32)
+        pool = multiprocessing.get_context("fork").Pool(workers)
+    try:
+        if pool is not None:
+            parts = pool.map(_range_work, ranges, chunksize=1)
+        else:
+            parts = [_chunk_work(texts[lo:hi], *options) for lo, hi, *options in ranges]
+        digests = [d for part in parts for d in part[0]]
+        empty = [e for part in parts for e in part[1]]
+        sigs = np.concatenate([part[2] for part in parts]) if parts else np.empty((0, columns), np.uint32)
+        del parts
 
-    # Exact groups: identical normalized text. One representative per group goes to LSH.
-    group_of = np.empty(n, dtype=np.int64)
-    first_of_digest: dict[bytes, int] = {}
-    representatives: list[int] = []
-    for index, digest in enumerate(digests):
-        group = first_of_digest.setdefault(digest, len(representatives))
-        if group == len(representatives):
-            representatives.append(index)
-        group_of[index] = group
-    searchable = [g for g, rep in enumerate(representatives) if not empty[rep]]
-    bands, rows = band_params(threshold, num_perm)
-    external: dict[int, tuple[str, float]] = {}
-    if lsh_storage is None:
-        pairs = candidate_pairs(sigs[[representatives[g] for g in searchable]], bands, rows)
-    else:
-        pairs = _shared_pairs(items, representatives, searchable, sigs, external, lsh_storage, lsh_basename,
-                              threshold=threshold, num_perm=num_perm, bands=bands, rows=rows, seed=seed)  # fmt: skip
-    # Shingle sets only for groups in some candidate pair, hashed in one batch (per-text calls cost more).
-    needed = sorted({searchable[k] for pair in pairs for k in pair})
-    shingle_sets = shingle_sets_of({g: normalize_text(texts[representatives[g]]) for g in needed}, ngram)
+        # Exact groups: identical normalized text. One representative per group goes to LSH.
+        group_of = np.empty(n, dtype=np.int64)
+        first_of_digest: dict[bytes, int] = {}
+        representatives: list[int] = []
+        for index, digest in enumerate(digests):
+            group = first_of_digest.setdefault(digest, len(representatives))
+            if group == len(representatives):
+                representatives.append(index)
+            group_of[index] = group
+        searchable = [g for g, rep in enumerate(representatives) if not empty[rep]]
+        external: dict[int, tuple[str, float]] = {}
+        if lsh_storage is None:
+            pairs = candidate_pairs(sigs[[representatives[g] for g in searchable]], bands, rows)
+        else:
+            pairs = _shared_pairs(items, representatives, searchable, sigs, external, lsh_storage, lsh_basename,
+                                  threshold=threshold, num_perm=num_perm, bands=bands, rows=rows, seed=seed)  # fmt: skip
+        group_pairs = [(searchable[i], searchable[j]) for i, j in sorted(pairs)]
+        text_pairs = [(representatives[gi], representatives[gj]) for gi, gj in group_pairs]
+        if pool is not None and len(text_pairs) > 1:
+            # Exact Jaccard of the candidates in the workers too: one contiguous slice of pairs per worker.
+            step = -(-len(text_pairs) // workers)
+            slices = [(text_pairs[lo : lo + step], ngram) for lo in range(0, len(text_pairs), step)]
+            similarities = [s for part in pool.map(_forked_similarities, slices, chunksize=1) for s in part]
+        else:
+            similarities = _similarities(texts, text_pairs, ngram)
+    finally:
+        if pool is not None:
+            pool.terminate()
+            _FORKED_TEXTS = None
 
     neighbours: dict[int, list[tuple[int, float]]] = {}
-    for i, j in sorted(pairs):
-        gi, gj = searchable[i], searchable[j]
-        similarity = jaccard(shingle_sets[gi], shingle_sets[gj])
+    for (gi, gj), similarity in zip(group_pairs, similarities, strict=True):
         if similarity >= threshold:
             neighbours.setdefault(gi, []).append((gj, similarity))
             neighbours.setdefault(gj, []).append((gi, similarity))
@@ -305,7 +334,8 @@ def near_duplicate_pairs(
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
     if not texts:
         return []
-    digests, empty, sigs = _chunk_work((texts, ngram, num_perm, seed))
+    bands, rows = band_params(threshold, num_perm)
+    digests, empty, sigs = _chunk_work(texts, ngram, num_perm, seed, bands * rows)
     out: set[tuple[int, int, float]] = set()
     by_digest: dict[bytes, list[int]] = {}
     for index, digest in enumerate(digests):
@@ -313,7 +343,6 @@ def near_duplicate_pairs(
     for members in by_digest.values():
         out.update((a, b, 1.0) for k, a in enumerate(members) for b in members[k + 1 :])
     searchable = [i for i in range(len(texts)) if not empty[i]]
-    bands, rows = band_params(threshold, num_perm)
     pairs = candidate_pairs(sigs[searchable], bands, rows)
     needed = sorted({searchable[k] for pair in pairs for k in pair})
     if needed:

@@ -20,6 +20,7 @@ __all__ = ["EMPTY_VALUE", "permutations", "shingle_hashes", "shingles", "signatu
 
 EMPTY_VALUE = np.uint32(2**32 - 1)  # every slot of an empty text's signature
 _POLY = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime, as the n-gram polynomial base
+_SEGMENT = 1 << 16  # bytes hashed per prefix sum
 _BLOCK = 16384  # shingles permuted at a time: (128, 16384) uint32 = 8 MiB
 
 
@@ -31,7 +32,7 @@ def _word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """``(hashes, lengths)``: a 64-bit hash of every word of every normalized text, and the word count per text.
 
     All words of a chunk are hashed at once with numpy: a polynomial hash modulo 2**64 of the UTF-8 bytes,
-    ``h(word) = sum b_k B^(k - start)``, read off one prefix sum as ``(S[end] - S[start]) * B^-start`` (B odd, so
+    ``h(word) = sum b_k B^(k - start)``, read off prefix sums as ``(S[end] - S[start]) * B^-start`` (B odd, so
     its inverse exists). A per-word Python hash call was most of dedup's time.
     """
     sizes = np.fromiter(
@@ -46,10 +47,22 @@ def _word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.diff(np.searchsorted(starts, np.cumsum(sizes + 1) - 1), prepend=0)
     if not len(starts):
         return np.empty(0, dtype=np.uint64), lengths
-    powers, inverse = _power_tables(len(data))
+    # The prefix sums run over segments of ~64 KiB cut at spaces, so the power tables stay small and cached
+    # (tables as long as the chunk cost more in page faults than the hashing itself).
+    cuts = np.flatnonzero(~letter)
+    picked = np.unique(np.searchsorted(cuts, np.arange(_SEGMENT, len(data), _SEGMENT)))
+    bounds = np.concatenate(([0], cuts[picked[picked < len(cuts)]], [len(data)]))
+    first_word = np.searchsorted(starts, bounds)
+    hashes = np.empty(len(starts), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        prefix = np.concatenate(([np.uint64(0)], np.cumsum(data.astype(np.uint64) * powers, dtype=np.uint64)))
-        hashes = (prefix[ends] - prefix[starts]) * inverse[starts]
+        for lo, hi, w0, w1 in zip(bounds[:-1], bounds[1:], first_word[:-1], first_word[1:], strict=True):
+            if w0 == w1:
+                continue
+            powers, inverse = _power_tables(int(hi - lo))
+            segment = data[lo:hi].astype(np.uint64)
+            prefix = np.concatenate(([np.uint64(0)], np.cumsum(segment * powers, dtype=np.uint64)))
+            first, last = starts[w0:w1] - lo, ends[w0:w1] - lo
+            hashes[w0:w1] = (prefix[last] - prefix[first]) * inverse[first]
         hashes += (ends - starts).astype(np.uint64)  # lengths apart: "ab" and "ab\0" never collide
     return _mix(hashes), lengths
 
@@ -59,14 +72,23 @@ _INVERSE = np.empty(0, dtype=np.uint64)
 
 
 def _power_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``B^k`` and ``B^-k`` for k < size, computed once and grown on demand (two cumprods a chunk cost ~10%)."""
+    """``B^k`` and ``B^-k`` for k < size, computed once per process and grown on demand."""
     global _POWERS, _INVERSE
     if len(_POWERS) < size:
         grown = max(size, 2 * len(_POWERS))
-        with np.errstate(over="ignore"):
-            _POWERS = np.cumprod(np.full(grown, _BYTE_BASE, dtype=np.uint64)) * _BYTE_BASE_INVERSE
-            _INVERSE = np.cumprod(np.full(grown, _BYTE_BASE_INVERSE, dtype=np.uint64)) * _BYTE_BASE
+        _POWERS, _INVERSE = _powers(_BYTE_BASE, grown), _powers(_BYTE_BASE_INVERSE, grown)
     return _POWERS[:size], _INVERSE[:size]
+
+
+def _powers(base: np.uint64, count: int, block: int = 2048) -> np.ndarray:
+    """``base^k mod 2**64`` for k < count as an outer product of two short cumprods: a cumprod over the whole
+    range is a sequential loop and cost a forked dedup worker ~0.1 s per chunk size, this costs ~5 ms."""
+    with np.errstate(over="ignore"):
+        low = np.ones(block, dtype=np.uint64)
+        low[1:] = np.cumprod(np.full(block - 1, base, dtype=np.uint64))
+        high = np.ones(-(-count // block), dtype=np.uint64)
+        high[1:] = np.cumprod(np.full(len(high) - 1, low[-1] * base, dtype=np.uint64))  # base^(block * j)
+        return np.multiply.outer(high, low).ravel()[:count]
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -133,12 +155,19 @@ def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def signatures(texts: list[str], ngram: int = 5, num_perm: int = 128, seed: int = 1) -> np.ndarray:
+def signatures(
+    texts: list[str], ngram: int = 5, num_perm: int = 128, seed: int = 1, *, columns: int | None = None
+) -> np.ndarray:
     """The ``(len(texts), num_perm)`` uint32 MinHash signatures of normalized texts (an empty text's is all
-    ``EMPTY_VALUE``)."""
+    ``EMPTY_VALUE``). ``columns`` computes only the first that many permutations (the same values): banded LSH
+    uses ``bands * rows``, often fewer than ``num_perm``."""
     hashes, counts = shingle_hashes(texts, ngram)
     keys = (hashes >> np.uint64(32)).astype(np.uint32)  # the top 32 bits of the mixed shingle hash
     a, b = permutations(num_perm, seed)
+    if columns is not None:
+        if not 1 <= columns <= num_perm:
+            raise ValueError(f"columns must be in 1..{num_perm}, got {columns}")
+        a, b, num_perm = a[:columns], b[:columns], columns
     out = np.full((num_perm, len(texts)), EMPTY_VALUE, dtype=np.uint32)
     doc_of = np.repeat(np.arange(len(texts)), counts)
     block = np.empty((num_perm, _BLOCK), dtype=np.uint32)

@@ -46,6 +46,18 @@ def test_signatures_do_not_depend_on_chunking():
     assert (whole[2:] == signatures(texts[2:])).all()
 
 
+def test_signatures_do_not_depend_on_where_the_64k_hashing_segments_fall():
+    texts = [text(i, length=2000) for i in range(40)] + ["x" * 70_000 + " tail words here now"]
+    whole = signatures(texts)
+    assert sum(map(len, texts)) > 7 * 65536
+    assert all((whole[k] == signatures([t])[0]).all() for k, t in enumerate(texts))
+
+
+def test_signature_columns_are_the_leading_permutations():
+    texts = [text(i) for i in range(3)]
+    assert (signatures(texts, columns=98) == signatures(texts)[:, :98]).all()
+
+
 def test_exact_duplicate_after_normalization_is_removed():
     result = deduplicate(
         [{"id": "a", "statement": text(1)}, {"id": "b", "statement": "  " + text(1).upper()}]
@@ -103,10 +115,12 @@ def test_missing_field_names_the_record_and_field():
 
 def test_parallel_and_serial_runs_agree():
     records = [{"id": str(i), "statement": text(i % 50)} for i in range(120)]
+    records += [{"id": f"near{i}", "statement": with_jaccard(text(i), 0.9)} for i in range(10)]
     serial = deduplicate(records, workers=1, chunk_size=16)
     parallel = deduplicate(records, workers=2, chunk_size=16)
     assert serial.kept == parallel.kept and serial.removed == parallel.removed
     assert len(serial.kept) == 50
+    assert sum(r.reason == "near" for r in parallel.removed) == 10
 
 
 def test_cli_writes_kept_removed_and_report(tmp_path):
