@@ -441,9 +441,12 @@ def _payload(source: str, answer: CodeAnswer, indices: list[int]) -> dict:
     }
 
 
-def _sandbox_run(payload: dict, timeout: float) -> Any:
+def _sandbox_run(payload: dict, timeout: float, server: Any = None) -> Any:
+    """Run the payload in a child of ``server`` (a ``SandboxServer``), or of this process's default one."""
     from curation.verify import sandbox
 
+    if server is not None:
+        return server.run(ENTRY, payload, timeout)
     return sandbox.run(ENTRY, payload, timeout)
 
 
@@ -488,7 +491,7 @@ def _cache_key(answer: CodeAnswer, indices: list[int]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def reference_outputs(answer: CodeAnswer, timeout: float = 10.0) -> list[Any]:
+def reference_outputs(answer: CodeAnswer, timeout: float = 10.0, server: Any = None) -> list[Any]:
     """Expected outputs (plain JSON, storable as ``CodeTestCase.output``): given ones kept, the rest computed by
     running the reference in the sandbox once and cached. Raises :class:`InvalidProblem` if the reference fails."""
     outputs: list[Any] = [case.output for case in answer.test_cases]
@@ -501,7 +504,7 @@ def reference_outputs(answer: CodeAnswer, timeout: float = 10.0) -> list[Any]:
         if cached is not None:
             _CACHE.move_to_end(key)
     if cached is None:
-        cached, cacheable = _run_reference(answer, missing, timeout)
+        cached, cacheable = _run_reference(answer, missing, timeout, server)
         if cacheable:
             with _CACHE_LOCK:
                 _CACHE[key] = cached
@@ -514,9 +517,11 @@ def reference_outputs(answer: CodeAnswer, timeout: float = 10.0) -> list[Any]:
     return outputs
 
 
-def _run_reference(answer: CodeAnswer, indices: list[int], timeout: float) -> tuple[list[Any] | str, bool]:
+def _run_reference(
+    answer: CodeAnswer, indices: list[int], timeout: float, server: Any = None
+) -> tuple[list[Any] | str, bool]:
     """(outputs or failure reason, whether to cache it); a timeout may be load, so it is not cached."""
-    result = _sandbox_run(_payload(answer.reference, answer, indices), timeout)
+    result = _sandbox_run(_payload(answer.reference, answer, indices), timeout, server)
     if result.status == "timeout":
         return f"the reference did not finish within {timeout:g} s", False
     if result.status == "unavailable":
@@ -544,14 +549,17 @@ def _summary(wire: Any) -> Any:
     return wire if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "..."
 
 
-def grade_code(answer: CodeAnswer, final_text: str, timeout: float = 10.0) -> tuple[str, dict[str, Any]]:
+def grade_code(
+    answer: CodeAnswer, final_text: str, timeout: float = 10.0, server: Any = None
+) -> tuple[str, dict[str, Any]]:
     """(status, details) for one response's final text against a code answer; never raises on hostile text
-    (only :class:`SandboxUnavailable` when the sandbox itself is broken, which the worker reports as ``error``)."""
+    (only :class:`SandboxUnavailable` when the sandbox itself is broken, which the worker reports as ``error``).
+    The code runs in children of ``server`` (a ``SandboxServer``), by default this process's fork server."""
     source = last_python_block(final_text)
     if source is None:
         return "no_answer", {"reason": "no fenced python block in the final answer"}
     try:
-        expected_wire = reference_outputs(answer, timeout)
+        expected_wire = reference_outputs(answer, timeout, server)
     except InvalidProblem as exc:
         return "invalid_problem", {"reason": str(exc)}
     expected = [from_wire(value) for value in expected_wire]
@@ -559,7 +567,7 @@ def grade_code(answer: CodeAnswer, final_text: str, timeout: float = 10.0) -> tu
     if problem:
         return "invalid_problem", {"reason": problem}
     count = len(answer.test_cases)
-    result = _sandbox_run(_payload(source, answer, list(range(count))), timeout)
+    result = _sandbox_run(_payload(source, answer, list(range(count))), timeout, server)
     if result.status == "unavailable":
         raise SandboxUnavailable(f"the sandbox could not run the response: {result.reason}")
     stage, frames, tampered = _read_frames(result.frames, count)

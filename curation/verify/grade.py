@@ -10,21 +10,24 @@ from curation.verify.extract import final_segment
 VERIFIER_VERSION = "0.1.0"
 
 
-def grade_answer(answer: AnswerSpec, response: str, timeout: float = 10.0) -> tuple[str, dict[str, Any]]:
-    """(status, details) for one response; never raises on hostile text."""
+def grade_answer(
+    answer: AnswerSpec, response: str, timeout: float = 10.0, server: Any = None
+) -> tuple[str, dict[str, Any]]:
+    """(status, details) for one response; never raises on hostile text. Code runs in children of ``server``
+    (a ``SandboxServer``), by default this process's fork server."""
     final = final_segment(response)
     if final is None:
         return "no_answer", {"reason": "unclosed <think> block"}
     if isinstance(answer, CodeAnswer):
         from curation.verify.code import grade_code
 
-        return grade_code(answer, final, timeout=timeout)
+        return grade_code(answer, final, timeout=timeout, server=server)
     from curation.verify.text import grade_text
 
     return grade_text(answer, final)
 
 
-def grade_task(answer: dict, response: str, timeout: float = 10.0) -> dict[str, Any]:
+def grade_task(answer: dict, response: str, timeout: float = 10.0, server: Any = None) -> dict[str, Any]:
     """JSON in, JSON out: what a worker runs for one task. ``{"status": ..., "details": {...}}``."""
     try:
         spec = answer_from_dict(answer)
@@ -33,7 +36,7 @@ def grade_task(answer: dict, response: str, timeout: float = 10.0) -> dict[str, 
             "status": "invalid_problem",
             "details": {"reason": str(exc), "verifier_version": VERIFIER_VERSION},
         }
-    status, details = grade_answer(spec, response, timeout=timeout)
+    status, details = grade_answer(spec, response, timeout=timeout, server=server)
     details = dict(details)
     details["verifier_version"] = VERIFIER_VERSION
     return {"status": status, "details": details}

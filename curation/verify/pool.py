@@ -5,7 +5,10 @@
 {'status': 'correct', 'details': {...}}
 
 One dispatcher thread per worker takes up to ``batch_size`` queued tasks, sends them as one message, and reads the
-results as they come. A watchdog guards each task: a worker that gives no answer within ``2 * timeout + margin``
+results as they come. Code answers skip the worker: the dispatcher runs them in sandboxed children of a fork server
+of its own (the same sandbox a worker's fork server gives; see :mod:`curation.verify.sandbox`) and compares the
+outputs itself, which saves a process hop and its CPU per check (the hostile code only ever runs in the children;
+what comes back is size-capped JSON). Other kinds are parsed in the worker, which caps memory and time. A watchdog guards each task: a worker that gives no answer within ``2 * timeout + margin``
 (reference run plus model run, plus slack) is killed and restarted, the task it was on becomes ``timeout`` and the
 rest of its batch goes back to the front of the queue. A worker that dies is restarted and its unanswered tasks are
 resubmitted once; a task that was already resubmitted once becomes ``error``. Workers start lazily (on first use,
@@ -92,6 +95,10 @@ def _result(status: str, reason: str) -> dict[str, Any]:
     return {"status": status, "details": {"reason": reason}}
 
 
+def _is_code(answer: Any) -> bool:
+    return isinstance(answer, dict) and answer.get("kind") == "code"
+
+
 class _WorkerSlot:
     """One worker process and the dispatcher thread that feeds it."""
 
@@ -104,6 +111,7 @@ class _WorkerSlot:
         self.ready = threading.Event()
         self.start_error: str | None = None
         self.restarts = 0
+        self.sandbox = sandbox.ServerPair()  # runs this slot's code answers (see the module docstring)
         self.thread = threading.Thread(target=self._loop, name=f"grading-dispatcher-{slot}", daemon=True)
 
     # The worker is spawned from this (long-lived) dispatcher thread: the worker's parent-death signal fires
@@ -151,7 +159,12 @@ class _WorkerSlot:
 
     def _loop(self) -> None:
         try:
+            self.sandbox.launch()  # starts while the worker imports its graders; forked from this thread
             self._ensure_worker()
+            try:
+                self.sandbox.start()  # ready before `start()` returns, so the first code checks do not wait
+            except RuntimeError:
+                pass  # reported by the first check that needs it (`unavailable` -> error)
             self.ready.set()
             while True:
                 batch = self.pool._queue.take(self.pool.batch_size)
@@ -167,6 +180,7 @@ class _WorkerSlot:
         finally:
             self.ready.set()
             self._shutdown_worker()
+            self.sandbox.close()
 
     def _shutdown_worker(self) -> None:
         proc = self.proc
@@ -180,7 +194,35 @@ class _WorkerSlot:
         self._kill()
 
     def _run_batch(self, batch: list[_Item]) -> None:
+        here: list[_Item] = []
+        there: list[_Item] = []
+        for item in batch:
+            (here if _is_code(item.answer) and not self.pool.code_in_worker else there).append(item)
+        if there:
+            self._run_in_worker(there, then=here)
+        else:
+            self._grade_here(here)
+
+    def _grade_here(self, items: list[_Item]) -> None:
+        """Grade code answers in this thread, their code in children of this slot's fork server."""
+        from curation.verify.grade import VERIFIER_VERSION, grade_task
+
+        for item in items:
+            if not isinstance(item.response, str):
+                result = _result("error", "malformed task: needs answer and response")
+            else:
+                # SandboxUnavailable, or a grader bug: one task's error, never the dispatcher's end.
+                try:
+                    result = grade_task(item.answer, item.response, item.timeout, server=self.sandbox)
+                except Exception as exc:
+                    result = _result("error", f"verifier error: {type(exc).__name__}: {exc}")
+            result["details"].setdefault("verifier_version", VERIFIER_VERSION)
+            self._finish(item, result)
+
+    def _run_in_worker(self, batch: list[_Item], then: list[_Item]) -> None:
+        """Send ``batch`` to the worker, grade ``then`` here meanwhile, and collect the worker's results."""
         if not self._ensure_worker():
+            self._grade_here(then)
             for item in batch:
                 self._finish(item, _result("error", f"grading worker failed to start: {self.start_error}"))
             return
@@ -197,8 +239,10 @@ class _WorkerSlot:
             sandbox.write_frame(self.proc.stdin.fileno(), message)
         except OSError:
             self._crashed(list(pending.values()))
+            self._grade_here(then)
             return
         del message
+        self._grade_here(then)
         progress = time.monotonic()
         while pending:
             head = next(iter(pending.values()))
@@ -256,7 +300,11 @@ class GradingPool:
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_in_flight: int | None = None,
         watchdog_margin: float = WATCHDOG_MARGIN_S,
+        code_in_worker: bool = False,
     ):
+        """``code_in_worker=True`` grades code answers in the workers like the other kinds (one more process
+        hop per check, about a quarter slower, and the children's outputs are decoded outside this process);
+        by default each dispatcher runs them through a fork server of its own."""
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         if timeout <= 0:
@@ -266,6 +314,7 @@ class GradingPool:
         self.batch_size = max(1, batch_size)
         self.max_in_flight = max_in_flight or max(64, 4 * self.batch_size * self.workers)
         self.watchdog_margin = float(watchdog_margin)
+        self.code_in_worker = code_in_worker
         self._queue = _TaskQueue()
         self._ids = itertools.count(1)
         self._slots: list[_WorkerSlot] = []

@@ -291,9 +291,9 @@ def test_reference_is_run_once_per_problem(monkeypatch):
     calls = []
     real = code._sandbox_run
 
-    def counting(payload, timeout):
+    def counting(payload, timeout, server=None):
         calls.append(payload["source"])
-        return real(payload, timeout)
+        return real(payload, timeout, server)
 
     monkeypatch.setattr(code, "_sandbox_run", counting)
     for _ in range(3):

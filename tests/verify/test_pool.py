@@ -93,6 +93,62 @@ def test_text_kinds_are_graded_in_the_worker(shared_pool):
     assert result["status"] == "correct"
 
 
+def test_code_answers_run_in_the_dispatchers_fork_server_not_the_worker():
+    with GradingPool(workers=1, timeout=3.0) as pool:
+        (slot,) = pool.start()._slots
+        runs = []
+        real = slot.sandbox.run
+        slot.sandbox.run = lambda entry, payload, *args: (
+            runs.append(payload["source"]) or real(entry, payload, *args)
+        )
+        answer = {**ANSWER, "reference": "def f(x):\n    return 2.0 * x  # not cached yet\n"}
+        assert pool.submit(answer, GOOD).result(timeout=30)["status"] == "correct"
+        assert runs == [answer["reference"], "def f(x):\n    return 2 * x\n"]
+
+
+def test_hung_fork_server_makes_the_code_check_an_error_and_is_replaced(monkeypatch):
+    from curation.verify import sandbox
+
+    monkeypatch.setattr(sandbox, "SERVER_MARGIN_S", 1.0)
+    with GradingPool(workers=1, timeout=0.5) as pool:
+        assert pool.submit(ANSWER, GOOD).result(timeout=60)["status"] == "correct"
+        (slot,) = pool._slots
+        hung = slot.sandbox.lean._proc.pid  # GOOD names no numpy: the lean server runs it
+        os.killpg(
+            hung, signal.SIGSTOP
+        )  # the group: the server proper may be a child (init of its PID namespace)
+        result = pool.submit(ANSWER, GOOD).result(timeout=60)
+        assert result["status"] == "error"
+        assert "stopped answering" in result["details"]["reason"]
+        assert pool.submit(ANSWER, GOOD).result(timeout=60)["status"] == "correct"
+        assert slot.sandbox.lean._proc.pid != hung
+
+
+def test_code_naming_no_numeric_module_runs_on_the_lean_fork_server():
+    from curation.verify.sandbox import ServerPair
+
+    pair = ServerPair()  # not started: choosing a server spawns nothing
+    plain = {"source": "import math\ndef f(x):\n    return math.sqrt(x)\n", "arguments": [["x", "float"]]}
+    assert pair.server_for(plain) is pair.lean
+    for source in ("import numpy as np\n", "from scipy import special\n", "y = np.pi\n", "import sympy\n"):
+        assert pair.server_for({**plain, "source": source}) is pair.full
+    assert pair.server_for({**plain, "arguments": [["v", "array"]]}) is pair.full
+    assert pair.server_for({"source": 3}) is pair.full
+
+
+def test_code_that_reaches_numpy_without_naming_it_still_works_on_the_lean_server(shared_pool):
+    sneaky = "```python\ndef f(x):\n    return float(__import__('nu' + 'mpy').float64(2) * x)\n```"
+    assert shared_pool.submit(ANSWER, sneaky).result(timeout=60)["status"] == "correct"
+
+
+def test_code_in_worker_grades_the_same(shared_pool):
+    pattern = [GOOD, BAD, "no code"]
+    with GradingPool(workers=1, timeout=3.0, code_in_worker=True) as pool:
+        assert [r["status"] for r in pool.map((ANSWER, r) for r in pattern)] == [
+            r["status"] for r in shared_pool.map((ANSWER, r) for r in pattern)
+        ]
+
+
 def test_workers_get_no_secrets():
     os.environ["VQFT_TEST_API_KEY"] = "sk-should-not-leak"
     try:
@@ -106,7 +162,7 @@ def test_workers_get_no_secrets():
 
 
 def test_hung_worker_is_killed_and_its_batch_resubmitted():
-    with GradingPool(workers=1, timeout=0.5, watchdog_margin=1.0) as pool:
+    with GradingPool(workers=1, timeout=0.5, watchdog_margin=1.0, code_in_worker=True) as pool:
         pool.start()
         (pid,) = pool.worker_pids()
         os.kill(pid, signal.SIGSTOP)
@@ -117,7 +173,7 @@ def test_hung_worker_is_killed_and_its_batch_resubmitted():
 
 
 def test_dead_worker_is_restarted_and_its_tasks_resubmitted():
-    with GradingPool(workers=1, timeout=5.0) as pool:
+    with GradingPool(workers=1, timeout=5.0, code_in_worker=True) as pool:
         pool.start()
         (pid,) = pool.worker_pids()
         future = pool.submit(ANSWER, slow(1.0))
@@ -128,7 +184,7 @@ def test_dead_worker_is_restarted_and_its_tasks_resubmitted():
 
 
 def test_task_whose_worker_dies_twice_is_error():
-    with GradingPool(workers=1, timeout=5.0) as pool:
+    with GradingPool(workers=1, timeout=5.0, code_in_worker=True) as pool:
         pool.start()
         future = pool.submit(ANSWER, slow(2.0))
         for _ in range(2):

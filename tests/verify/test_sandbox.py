@@ -286,3 +286,24 @@ def test_a_child_cannot_kill_its_server():
 def run_on(server: sandbox.SandboxServer, source: str) -> sandbox.SandboxResult:
     payload = {"source": source, "function_name": "f", "arguments": [], "cases": [{}]}
     return server.run(ENTRY, payload, 2.0)
+
+
+def test_lean_server_has_no_numpy_preloaded_and_the_same_protections():
+    pair = sandbox.ServerPair()
+    try:
+        full = pair.full.start()
+        lean = pair.lean.start()
+        probe = {"source": "import sys\ndef f():\n    return 'numpy' in sys.modules", "function_name": "f",
+                 "arguments": [], "cases": [{}]}  # fmt: skip
+        assert values(pair.lean.run(ENTRY, probe, 2.0)) == [False]
+        assert values(pair.full.run(ENTRY, probe, 2.0)) == [True]
+        for layer in (
+            "network_namespace",
+            "mount_namespace",
+            "pid_namespace",
+            "privilege_drop",
+            "audit_hook",
+        ):
+            assert lean[layer] == full[layer]
+    finally:
+        pair.close()
