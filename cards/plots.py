@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from release.stats import TOKEN_BIN_EDGES
+from curation.records.tokens import TOKEN_BIN_EDGES
 
 LEVEL_ORDER = ("advanced undergraduate", "graduate", "advanced graduate", "post-graduate")
 

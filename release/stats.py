@@ -15,10 +15,8 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
+from curation.records.tokens import TOKEN_BIN_EDGES
 from release.tables import COUNTED_COLUMNS
-
-# Token-length histogram bins (upper edges), log-spaced so short problems and 30k-token traces both show.
-TOKEN_BIN_EDGES = (0, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
 
 
 def token_summary(counts: Sequence[int]) -> dict[str, Any]:

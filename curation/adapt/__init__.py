@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from curation.prompts import prompt_hash, render, template
 from curation.records.answer import FieldError
 from curation.records.authored import ANSWER_HINTS, author_problem, problem_from_reply
 from curation.records.io import read_records, write_jsonl
@@ -92,7 +93,6 @@ class AdaptSettings:
 
 
 def adapt_messages(seed: Seed, answer_kind: str) -> list[dict[str, str]]:
-    from generation.prompts import render, template  # prompt files only
 
     user = render(
         "adapt_user",
@@ -106,8 +106,6 @@ def adapt_messages(seed: Seed, answer_kind: str) -> list[dict[str, str]]:
 
 def provenance_of(seed: Seed, model: str) -> dict[str, Any]:
     """An adapted problem's provenance: the seed's id and source, the seed text, and the model."""
-    from generation.prompts import prompt_hash
-
     return {
         "seed_id": seed.id,
         "seed_source": seed.source.to_dict(),
@@ -120,8 +118,6 @@ def provenance_of(seed: Seed, model: str) -> dict[str, Any]:
 
 async def adapt_seed(client: Any, seed: Seed, settings: AdaptSettings) -> dict[str, Any]:
     """The outcome of adapting one seed (see ``author_problem``)."""
-    from generation.prompts import render
-
     source = Source("adapted", provenance_of(seed, client.config.model))
 
     def build(reply: dict[str, Any], outputs: list[Any] | None) -> Problem:

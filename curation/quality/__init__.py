@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from curation.prompts import render, template
 from curation.records.answer import CategoricalAnswer, CodeAnswer, SymbolicAnswer
 from curation.records.problem import Problem
 
@@ -69,7 +70,6 @@ def answer_summary(problem: Problem) -> str:
 
 
 def judge_messages(problem: Problem, seed_text: str | None) -> list[dict[str, str]]:
-    from generation.prompts import render, template  # prompt files only; no client code
 
     seed_block = f"\n## The human-written seed it was adapted from\n{seed_text}\n" if seed_text else ""
     seed_criterion = (

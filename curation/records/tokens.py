@@ -19,6 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+# Token-length histogram bins (upper edges), log-spaced so short problems and 30k-token traces both show; the
+# release statistics count into them and the card's plot labels them.
+TOKEN_BIN_EDGES = (0, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
+
 KINDS = ("hf", "file", "pretokens")
 
 # GPT-2's pattern with \p{L}/\p{N} spelled in `re`: letters are [^\W\d_], digits \d.

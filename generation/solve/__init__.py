@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from curation.prompts import render, template
 from curation.records.problem import Problem
 from generation.llm import LLMClient, LLMError
-from generation.prompts import render, template
 
 
 @dataclass(frozen=True)

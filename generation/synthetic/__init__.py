@@ -29,12 +29,12 @@ from typing import Any
 
 import yaml
 
+from curation.prompts import prompt_hash, render, task_types, template
 from curation.records.authored import ANSWER_HINTS, author_problem, problem_from_reply
 from curation.records.io import write_jsonl
 from curation.records.outcomes import OutcomeLog
 from curation.records.problem import Problem, Source
 from generation.llm import LLMClient, LLMConfig
-from generation.prompts import prompt_hash, render, task_types, template
 from generation.topics import Taxonomy, Topic, load_taxonomy
 
 DIFFICULTIES = ("easy", "medium", "hard")

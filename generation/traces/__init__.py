@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from curation.prompts import render, template
 from curation.records.io import read_records, write_jsonl
 from curation.records.outcomes import OutcomeLog
 from curation.records.problem import Problem
@@ -38,7 +39,6 @@ from curation.records.result import Result
 from curation.records.tokens import token_counter
 from curation.records.trace import ChatMessage, Trace
 from generation.llm import LLMClient, LLMConfig, LLMError
-from generation.prompts import render, template
 
 KEEP_MODES = ("correct", "all")
 LOG_FIELDS = ("problem_id", "index", "tokens", "correct", "reason")  # kept in memory per sample

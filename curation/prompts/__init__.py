@@ -1,4 +1,6 @@
-"""Prompt templates as files: ``<name>.txt`` rendered with ``str.format`` fields, ``task_types.yaml``.
+"""Prompt templates as files: ``<name>.txt`` rendered with ``str.format`` fields, ``task_types.yaml``. They live
+in ``curation``, the layer every other package may import, because both generation (synthetic problems, solving,
+traces) and curation (QC judging, adaptation) render them.
 
 Templates are data so a user can read and change them without touching code; their SHA-256 goes into each
 generated problem's provenance (``prompt_sha256``), so a changed template is visible in the data.
