@@ -383,15 +383,17 @@ def write_outputs(
     write_jsonl(out / "traces.jsonl", kept())
     write_jsonl(out / "pass_rates.jsonl", rates())
     write_jsonl(out / "rejected.jsonl", rejected())
-    statuses = Counter(log.status(key) for problem_id in order for key in samples[problem_id])
-    kept_tokens = sum(log.fields(key)["tokens"] for problem_id in order for key in samples[problem_id]
-                      if log.status(key) == "kept")  # fmt: skip
-    reasons = Counter(
-        log.fields(key)["reason"].split(" (")[0]
-        for problem_id in order
-        for key in samples[problem_id]
-        if log.status(key) == "dropped"
-    )
+    statuses: Counter = Counter()
+    reasons: Counter = Counter()
+    kept_tokens = 0
+    for problem_id in order:
+        for key in samples[problem_id]:  # kept or dropped only
+            status, small = log.status(key), log.fields(key)
+            statuses[status] += 1
+            if status == "kept":
+                kept_tokens += small["tokens"]
+            else:
+                reasons[small["reason"].split(" (")[0]] += 1
     summary = {
         "model": config.llm.model,
         "tokenizer": config.tokenizer,
