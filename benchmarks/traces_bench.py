@@ -101,7 +101,7 @@ def baseline(url: str, problems_path: Path, samples: int, limit: int, out: Path)
 
     client = openai.OpenAI(base_url=url + "/v1", api_key="x", max_retries=0)
     done = 0
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with open(out, "a", encoding="utf-8") as log:
         for number, problem in enumerate(read_jsonl(problems_path, Problem)):
             if number >= limit:
@@ -115,7 +115,10 @@ def baseline(url: str, problems_path: Path, samples: int, limit: int, out: Path)
                     json.dumps({"problem_id": problem.id, "text": text, "status": result.status}) + "\n"
                 )
                 done += 1
-    return done, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    print(f"plain sequence: this process's CPU {(time.process_time() - cpu) / max(done, 1) * 1e3:.2f} ms/sample "
+          "(grading runs in the pool's workers)")  # fmt: skip
+    return done, seconds
 
 
 def train_tokenizer(folder: Path) -> str:
@@ -146,11 +149,11 @@ from generation.traces import TracesConfig, run_traces
 config = TracesConfig(llm=LLMConfig(model="teacher", base_url={url + "/v1"!r}, cache=Path({str(out)!r}) / "cache.sqlite",
                                     max_concurrency={concurrency}),
                       output=Path({str(out)!r}), samples={samples}, keep="correct", tokenizer={tokenizer!r})
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 run = asyncio.run(run_traces(Path({str(problems_path)!r}), config))
-elapsed = time.perf_counter() - start
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
 summary = json.loads((Path({str(out)!r}) / "summary.json").read_text())
-print(json.dumps({{"seconds": elapsed, "samples": summary["samples"], "kept": summary["kept"],
+print(json.dumps({{"seconds": elapsed, "cpu_seconds": cpu, "samples": summary["samples"], "kept": summary["kept"],
                   "kept_tokens": summary["kept_tokens"], "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=36000)
@@ -213,7 +216,8 @@ def main() -> int:
                 rate = stats["samples"] / stats["seconds"]
                 print(f"ours, {size} problems: {stats['samples']} samples ({stats['kept']} kept, {stats['kept_tokens']:,} "
                       f"kept tokens) in {stats['seconds']:.1f}s = {rate:.1f} samples/s, {rate / plain:.1f}x plain; "
-                      f"peak RSS {stats['rss_mb']:.0f} MB; {stats['disk'] / 1e6:.1f} MB on disk")  # fmt: skip
+                      f"peak RSS {stats['rss_mb']:.0f} MB; {stats['disk'] / 1e6:.1f} MB on disk; this process's CPU "
+                      f"{stats['cpu_seconds'] / stats['samples'] * 1e3:.2f} ms/sample (all threads)")  # fmt: skip
         finally:
             server.kill()
     size, stats = rows[-1]
