@@ -345,11 +345,15 @@ class GradingPool:
         return self
 
     def protections(self) -> dict[str, Any]:
-        """The sandbox protections a worker reported (starts the workers if needed)."""
+        """The sandbox protections a worker reported, with those of the fork server that runs code answers
+        where that is the dispatcher's own (starts the workers if needed)."""
         self.start()
         for slot in self._slots:
             if slot.protections:
-                return dict(slot.protections)
+                report = dict(slot.protections)
+                if not self.code_in_worker:
+                    report.update(slot.sandbox.full.protections)
+                return report
         return {}
 
     def worker_pids(self) -> list[int]:

@@ -141,6 +141,13 @@ def test_code_that_reaches_numpy_without_naming_it_still_works_on_the_lean_serve
     assert shared_pool.submit(ANSWER, sneaky).result(timeout=60)["status"] == "correct"
 
 
+def test_protections_report_every_layer_of_the_server_that_runs_code(shared_pool):
+    report = shared_pool.protections()
+    for layer in ("network_namespace", "mount_namespace", "pid_namespace", "privilege_drop", "audit_hook"):
+        assert report[layer] == shared_pool._slots[0].sandbox.full.protections[layer]
+    assert "worker_network_namespace" in report
+
+
 def test_code_in_worker_grades_the_same(shared_pool):
     pattern = [GOOD, BAD, "no code"]
     with GradingPool(workers=1, timeout=3.0, code_in_worker=True) as pool:
