@@ -228,11 +228,11 @@ def deduplicate(
         workers = min(2, os.cpu_count() or 1) if n >= PARALLEL_MIN_RECORDS else 1
     ranges = [(lo, min(lo + chunk_size, n), ngram, num_perm, seed, columns) for lo in range(0, n, chunk_size)]
     pool = None
-    if workers > 1 and len(ranges) > 1:
-        # Forked workers see the texts in the parent's memory: tasks carry index ranges, not pickled text.
-        _FORKED_TEXTS = texts
-        pool = multiprocessing.get_context("fork").Pool(workers)
     try:
+        if workers > 1 and len(ranges) > 1:
+            # Forked workers see the texts in the parent's memory: tasks carry index ranges, not pickled text.
+            _FORKED_TEXTS = texts
+            pool = multiprocessing.get_context("fork").Pool(workers)
         if pool is not None:
             parts = pool.map(_range_work, ranges, chunksize=1)
         else:
@@ -268,9 +268,9 @@ def deduplicate(
         else:
             similarities = _similarities(texts, text_pairs, ngram)
     finally:
+        _FORKED_TEXTS = None
         if pool is not None:
             pool.terminate()
-            _FORKED_TEXTS = None
 
     neighbours: dict[int, list[tuple[int, float]]] = {}
     for (gi, gj), similarity in zip(group_pairs, similarities, strict=True):

@@ -51,6 +51,9 @@ ENTRY = "curation.verify.code:run_attempt"
 MAX_RTOL = 0.1
 ATOL_SCALE_LIMIT = 1e-3
 REFERENCE_CACHE_SIZE = 4096
+REFERENCE_CACHE_BYTES = (
+    64 << 20
+)  # of JSON text: large reference outputs must not grow the process without bound
 MAX_DEPTH = 64
 MAX_LEAVES = 1_000_000
 SUMMARY_CHARS = 240
@@ -69,6 +72,11 @@ class InvalidProblem(ValueError):
 
 class SandboxUnavailable(RuntimeError):
     """The sandbox could not run anything: a verifier failure, never the problem's or the response's fault."""
+
+
+class ResultOverServerLimit(RuntimeError):
+    """A child sent more result bytes than its server allows, where that server has a lower limit than the
+    sandbox's own (a pool dispatcher's): the check belongs where the full limit applies (a worker)."""
 
 
 class Unsupported:
@@ -442,12 +450,16 @@ def _payload(source: str, answer: CodeAnswer, indices: list[int]) -> dict:
 
 
 def _sandbox_run(payload: dict, timeout: float, server: Any = None) -> Any:
-    """Run the payload in a child of ``server`` (a ``SandboxServer``), or of this process's default one."""
+    """Run the payload in a child of ``server`` (a ``SandboxServer`` or ``ServerPair``), or of this process's
+    default one. Raises :class:`ResultOverServerLimit` when a server with a lowered result limit hit it."""
     from curation.verify import sandbox
 
-    if server is not None:
-        return server.run(ENTRY, payload, timeout)
-    return sandbox.run(ENTRY, payload, timeout)
+    if server is None:
+        return sandbox.run(ENTRY, payload, timeout)
+    result = server.run(ENTRY, payload, timeout)
+    if result.status == "result_limit" and server.result_limit < sandbox.RESULT_LIMIT_BYTES:
+        raise ResultOverServerLimit(f"more than {server.result_limit} bytes of results")
+    return result
 
 
 def _read_frames(frames: list[str], count: int) -> tuple[dict[str, Any], list[dict | None], str | None]:
@@ -471,7 +483,10 @@ def _read_frames(frames: list[str], count: int) -> tuple[dict[str, Any], list[di
     return stage, cases, None
 
 
-_CACHE: OrderedDict[str, list[Any] | str] = OrderedDict()
+_CACHE: OrderedDict[str, str] = (
+    OrderedDict()
+)  # key -> JSON text of the outputs (a list) or of a failure (a str)
+_CACHE_BYTES = 0
 _CACHE_LOCK = _thread.allocate_lock()
 
 
@@ -498,18 +513,25 @@ def reference_outputs(answer: CodeAnswer, timeout: float = 10.0, server: Any = N
     missing = [i for i, out in enumerate(outputs) if out is None]
     if not missing:
         return outputs
+    global _CACHE_BYTES
     key = _cache_key(answer, missing)
     with _CACHE_LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None:
+        text = _CACHE.get(key)
+        if text is not None:
             _CACHE.move_to_end(key)
-    if cached is None:
+    if text is None:
         cached, cacheable = _run_reference(answer, missing, timeout, server)
+        # Kept as JSON text: every caller gets values of its own (a caller that edits its details must not
+        # change what later checks compare against), and the byte budget is exact.
+        text = json.dumps(cached, separators=(",", ":"))
         if cacheable:
             with _CACHE_LOCK:
-                _CACHE[key] = cached
-                while len(_CACHE) > REFERENCE_CACHE_SIZE:
-                    _CACHE.popitem(last=False)
+                if key not in _CACHE:
+                    _CACHE[key] = text
+                    _CACHE_BYTES += len(text)
+                while _CACHE and (len(_CACHE) > REFERENCE_CACHE_SIZE or _CACHE_BYTES > REFERENCE_CACHE_BYTES):
+                    _CACHE_BYTES -= len(_CACHE.popitem(last=False)[1])
+    cached = json.loads(text)
     if isinstance(cached, str):
         raise InvalidProblem(cached)
     for i, value in zip(missing, cached, strict=True):

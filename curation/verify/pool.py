@@ -7,8 +7,11 @@
 One dispatcher thread per worker takes up to ``batch_size`` queued tasks, sends them as one message, and reads the
 results as they come. Code answers skip the worker: the dispatcher runs them in sandboxed children of a fork server
 of its own (the same sandbox a worker's fork server gives; see :mod:`curation.verify.sandbox`) and compares the
-outputs itself, which saves a process hop and its CPU per check (the hostile code only ever runs in the children;
-what comes back is size-capped JSON). Other kinds are parsed in the worker, which caps memory and time. A watchdog guards each task: a worker that gives no answer within ``2 * timeout + margin``
+outputs itself, which saves a process hop and its CPU per check. The hostile code only ever runs in the children;
+what comes back to this process is at most ``CALLER_RESULT_LIMIT`` (1 MiB) of JSON, and a check that sends more is
+graded in a worker instead (16 MiB there, under the worker's memory cap). Requests to a fork server or a worker are
+written with a deadline, so a stopped process never blocks a dispatcher. Other kinds are parsed in the worker,
+which caps memory and time. A watchdog guards each task: a worker that gives no answer within ``2 * timeout + margin``
 (reference run plus model run, plus slack) is killed and restarted, the task it was on becomes ``timeout`` and the
 rest of its batch goes back to the front of the queue. A worker that dies is restarted and its unanswered tasks are
 resubmitted once; a task that was already resubmitted once becomes ``error``. Workers start lazily (on first use,
@@ -36,6 +39,10 @@ DEFAULT_BATCH_SIZE = 16
 WATCHDOG_MARGIN_S = 10.0
 WORKER_START_TIMEOUT_S = 180.0
 MAX_START_FAILURES = 3
+MAX_TIMEOUT_S = 86400.0  # a day: anything longer is a unit mistake (and overflows poll's milliseconds)
+# Result frames a code check may send back when the dispatcher decodes them in this (the caller's) process; a
+# check whose reference or answer sends more is graded in a worker instead (16 MiB there, under its memory cap).
+CALLER_RESULT_LIMIT = 1 << 20
 
 
 @dataclass
@@ -46,6 +53,7 @@ class _Item:
     future: Future
     resubmitted: bool = False
     started: bool = False
+    in_worker: bool = False  # a code answer whose results are too large to decode in the dispatcher
 
 
 class _TaskQueue:
@@ -111,7 +119,8 @@ class _WorkerSlot:
         self.ready = threading.Event()
         self.start_error: str | None = None
         self.restarts = 0
-        self.sandbox = sandbox.ServerPair()  # runs this slot's code answers (see the module docstring)
+        # Runs this slot's code answers (see the module docstring), with results capped for decoding here.
+        self.sandbox = sandbox.ServerPair(result_limit=CALLER_RESULT_LIMIT)
         self.thread = threading.Thread(target=self._loop, name=f"grading-dispatcher-{slot}", daemon=True)
 
     # The worker is spawned from this (long-lived) dispatcher thread: the worker's parent-death signal fires
@@ -135,6 +144,9 @@ class _WorkerSlot:
             proc.kill()
             proc.wait()
             raise RuntimeError("grading worker did not start (see its stderr)")
+        os.set_blocking(
+            proc.stdin.fileno(), False
+        )  # batches are written with a deadline (see _run_in_worker)
         self.proc, self.reader = proc, reader
         self.protections = hello["hello"].get("protections", {})
 
@@ -159,12 +171,15 @@ class _WorkerSlot:
 
     def _loop(self) -> None:
         try:
-            self.sandbox.launch()  # starts while the worker imports its graders; forked from this thread
+            try:
+                self.sandbox.launch()  # starts while the worker imports its graders; forked from this thread
+            except Exception:
+                pass  # a server that cannot start is retried, and reported, by the first check that needs it
             self._ensure_worker()
             try:
                 self.sandbox.start()  # ready before `start()` returns, so the first code checks do not wait
-            except RuntimeError:
-                pass  # reported by the first check that needs it (`unavailable` -> error)
+            except Exception:
+                pass
             self.ready.set()
             while True:
                 batch = self.pool._queue.take(self.pool.batch_size)
@@ -176,7 +191,13 @@ class _WorkerSlot:
                         item.started = True
                         live.append(item)
                 if live:
-                    self._run_batch(live)
+                    try:
+                        self._run_batch(live)
+                    except Exception as exc:  # a bug here must cost these tasks, not every later one
+                        for item in live:
+                            self._finish(
+                                item, _result("error", f"grading pool error: {type(exc).__name__}: {exc}")
+                            )
         finally:
             self.ready.set()
             self._shutdown_worker()
@@ -197,16 +218,20 @@ class _WorkerSlot:
         here: list[_Item] = []
         there: list[_Item] = []
         for item in batch:
-            (here if _is_code(item.answer) and not self.pool.code_in_worker else there).append(item)
+            runs_here = _is_code(item.answer) and not self.pool.code_in_worker and not item.in_worker
+            (here if runs_here else there).append(item)
         if there:
             self._run_in_worker(there, then=here)
         else:
             self._grade_here(here)
 
     def _grade_here(self, items: list[_Item]) -> None:
-        """Grade code answers in this thread, their code in children of this slot's fork server."""
+        """Grade code answers in this thread, their code in children of this slot's fork servers; a check whose
+        results are too large to decode here goes to the worker."""
+        from curation.verify.code import ResultOverServerLimit
         from curation.verify.grade import VERIFIER_VERSION, grade_task
 
+        too_large = []
         for item in items:
             if not isinstance(item.response, str):
                 result = _result("error", "malformed task: needs answer and response")
@@ -214,10 +239,16 @@ class _WorkerSlot:
                 # SandboxUnavailable, or a grader bug: one task's error, never the dispatcher's end.
                 try:
                     result = grade_task(item.answer, item.response, item.timeout, server=self.sandbox)
+                except ResultOverServerLimit:
+                    item.in_worker = True
+                    too_large.append(item)
+                    continue
                 except Exception as exc:
                     result = _result("error", f"verifier error: {type(exc).__name__}: {exc}")
             result["details"].setdefault("verifier_version", VERIFIER_VERSION)
             self._finish(item, result)
+        if too_large:
+            self.pool._queue.put_front(too_large)  # the next batch takes them to a worker
 
     def _run_in_worker(self, batch: list[_Item], then: list[_Item]) -> None:
         """Send ``batch`` to the worker, grade ``then`` here meanwhile, and collect the worker's results."""
@@ -235,8 +266,16 @@ class _WorkerSlot:
             message.append(
                 {"id": task_id, "answer": item.answer, "response": item.response, "timeout": item.timeout}
             )
+        # A hung worker must not block this thread on a full pipe either: the watchdog's deadline covers the write.
+        deadline = time.monotonic() + 2 * max(item.timeout for item in batch) + self.pool.watchdog_margin
         try:
-            sandbox.write_frame(self.proc.stdin.fileno(), message)
+            sandbox.write_frame(self.proc.stdin.fileno(), message, deadline)
+        except TimeoutError:
+            self._kill()
+            self.restarts += 1
+            self._crashed(list(pending.values()))
+            self._grade_here(then)
+            return
         except OSError:
             self._crashed(list(pending.values()))
             self._grade_here(then)
@@ -307,8 +346,8 @@ class GradingPool:
         by default each dispatcher runs them through a fork server of its own."""
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive seconds, got {timeout}")
+        if not 0 < timeout < MAX_TIMEOUT_S:
+            raise ValueError(f"timeout must be positive seconds below {MAX_TIMEOUT_S:g}, got {timeout}")
         self.workers = workers or os.cpu_count() or 1
         self.timeout = float(timeout)
         self.batch_size = max(1, batch_size)
@@ -352,7 +391,11 @@ class GradingPool:
             if slot.protections:
                 report = dict(slot.protections)
                 if not self.code_in_worker:
-                    report.update(slot.sandbox.full.protections)
+                    full, lean = slot.sandbox.full.protections, slot.sandbox.lean.protections
+                    report.update(full)
+                    layers = [k for k, v in full.items() if isinstance(v, bool)]
+                    if any(lean.get(k) != full[k] for k in layers):  # a layer came up differently there
+                        report["lean_server"] = dict(lean)
                 return report
         return {}
 
@@ -362,6 +405,8 @@ class GradingPool:
 
     def submit(self, answer: dict, response: str, timeout: float | None = None) -> Future:
         """Queue one grading; the future resolves to ``{"status": ..., "details": {...}}``."""
+        if timeout is not None and not 0 < timeout < MAX_TIMEOUT_S:
+            raise ValueError(f"timeout must be positive seconds below {MAX_TIMEOUT_S:g}, got {timeout}")
         future: Future = Future()
         self._ensure_started()
         self._queue.put(_Item(answer, response, float(timeout or self.timeout), future))

@@ -257,11 +257,15 @@ _KILLED_FOR = ("", "timeout", "output_limit", "result_limit")
 # ----------------------------------------------------------------------------------------------- framing helpers
 
 
-def write_frame(fd: int, obj: Any) -> None:
-    """Write one length-prefixed JSON frame to a file descriptor (blocking, all bytes)."""
+def write_frame(fd: int, obj: Any, deadline: float | None = None) -> None:
+    """Write one length-prefixed JSON frame to a file descriptor: all bytes, blocking; with ``deadline``
+    (monotonic) to a non-blocking ``fd``, TimeoutError once it passes with bytes still unwritten."""
     # Lenient on purpose (NaN tokens, repr for odd objects): a grader's details must never break the channel.
     data = json.dumps(obj, separators=(",", ":"), default=repr).encode()
-    _write_all(fd, _HEADER.pack(len(data)) + data)
+    if deadline is None:
+        _write_all(fd, _HEADER.pack(len(data)) + data)
+    else:
+        _write_frame_by(fd, data, deadline)
 
 
 def _write_bytes_frame(fd: int, data: bytes) -> None:
@@ -273,6 +277,23 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def _write_frame_by(fd: int, data: bytes, deadline: float) -> None:
+    """``_write_bytes_frame`` to a non-blocking ``fd``, waiting for room until ``deadline`` (monotonic), then
+    TimeoutError: a server that stopped reading must not block its client forever on a full pipe."""
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+            continue
+        except BlockingIOError:
+            pass
+        left = deadline - time.monotonic()
+        if left <= 0 or not poller.poll(max(1, int(left * 1000))):
+            raise TimeoutError("the reader stopped reading")
 
 
 class FrameReader:
@@ -693,7 +714,12 @@ class _ForkServer:
     """State of the fork server process: what every child inherits, plus the supervision loop."""
 
     def __init__(
-        self, parent_pid: int | None, uid_seed: int, pid_namespace: tuple[bool, str], lean: bool = False
+        self,
+        parent_pid: int | None,
+        uid_seed: int,
+        pid_namespace: tuple[bool, str],
+        lean: bool = False,
+        result_limit: int = RESULT_LIMIT_BYTES,
     ):
         self.pid = os.getpid()
         self.lean = lean
@@ -719,6 +745,7 @@ class _ForkServer:
         if self.max_fd == resource.RLIM_INFINITY or self.max_fd > 1 << 20:
             self.max_fd = 1 << 20
         self.memory_mb = int(os.environ.get("VQFT_SANDBOX_MEMORY_MB", DEFAULT_MEMORY_MB))
+        self.result_limit = result_limit
         self.own_workdir = False
 
     def setup(self) -> None:
@@ -943,7 +970,7 @@ class _ForkServer:
                         killed_for = 2
                 elif fd == res_r:
                     result += chunk
-                    if len(result) > RESULT_LIMIT_BYTES:
+                    if len(result) > self.result_limit:
                         killed_for = 3
                 elif len(violations) < 1 << 16:
                     violations += chunk
@@ -1124,7 +1151,11 @@ def serve(parent_pid: int | None = None) -> None:
     """Fork server main loop: requests and responses are binary frames on the original stdin/stdout."""
     if parent_pid is not None:
         _set_parent_death_signal(parent_pid)
-    lean = os.environ.get("VQFT_SANDBOX_LEAN") == "1"  # read before the environment is scrubbed below
+    # Read before the environment is scrubbed below.
+    lean = os.environ.get("VQFT_SANDBOX_LEAN") == "1"
+    result_limit = min(
+        int(os.environ.get("VQFT_SANDBOX_RESULT_LIMIT", RESULT_LIMIT_BYTES)), RESULT_LIMIT_BYTES
+    )
     uid_seed = os.getpid()
     pid_namespace = _enter_pid_namespace()
     # Keep the protocol off fds 0/1 so a stray print cannot corrupt it.
@@ -1139,7 +1170,7 @@ def serve(parent_pid: int | None = None) -> None:
             del os.environ[name]
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
-    server = _ForkServer(parent_pid, uid_seed, pid_namespace, lean=lean)
+    server = _ForkServer(parent_pid, uid_seed, pid_namespace, lean=lean, result_limit=result_limit)
     server.setup()
     # Children inherit this working directory: the empty read-only one.
     os.chdir(server.workdir)
@@ -1194,10 +1225,14 @@ def kill_and_reap(proc: subprocess.Popen) -> None:
 class SandboxServer:
     """Client for one fork server process; ``run`` is thread-safe (requests are served one at a time)."""
 
-    def __init__(self, start_timeout: float = 120.0, lean: bool = False):
-        """``lean=True``: a server without numpy preloaded (see :class:`ServerPair`)."""
+    def __init__(
+        self, start_timeout: float = 120.0, lean: bool = False, result_limit: int = RESULT_LIMIT_BYTES
+    ):
+        """``lean=True``: a server without numpy preloaded (see :class:`ServerPair`). ``result_limit``: the
+        most bytes of result frames a child may send (more is ``result_limit``), at most RESULT_LIMIT_BYTES."""
         self.start_timeout = start_timeout
         self.lean = lean
+        self.result_limit = min(int(result_limit), RESULT_LIMIT_BYTES)
         self._lock = _thread.allocate_lock()
         self._proc: Any = None
         self._reader: FrameReader | None = None
@@ -1231,11 +1266,13 @@ class SandboxServer:
             env={
                 **clean_environment(),
                 "LD_BIND_NOW": "1",
+                "VQFT_SANDBOX_RESULT_LIMIT": str(self.result_limit),
                 **({"VQFT_SANDBOX_LEAN": "1"} if self.lean else {}),
             },
             cwd="/",
             start_new_session=True,
         )
+        os.set_blocking(self._proc.stdin.fileno(), False)  # requests are written with a deadline
         self._reader = FrameReader(self._proc.stdout.fileno())
         self._ready = False
 
@@ -1264,11 +1301,12 @@ class SandboxServer:
         with self._lock:
             for attempt in range(2):
                 start = time.monotonic()
+                deadline = time.monotonic() + float(timeout) + SERVER_MARGIN_S
                 try:
                     self._ensure_started()
                     assert self._proc is not None and self._reader is not None
-                    _write_bytes_frame(self._proc.stdin.fileno(), request)
-                    response = self._reader.read_bytes(time.monotonic() + float(timeout) + SERVER_MARGIN_S)
+                    _write_frame_by(self._proc.stdin.fileno(), request, deadline)
+                    response = self._reader.read_bytes(deadline)
                 except TimeoutError:
                     self._stop()
                     return SandboxResult(
@@ -1281,6 +1319,9 @@ class SandboxServer:
                             status="unavailable", reason=f"sandbox fork server failed: {exc}"
                         )
                     continue
+                except BaseException:
+                    self._stop()  # a half-done exchange would leave its response for the next request to read
+                    raise
                 if response is None:
                     self._stop()
                     if attempt == 1:
@@ -1305,12 +1346,11 @@ class SandboxServer:
             self._import_counts[module] = count
             if count == ADAPTIVE_PRELOAD_AFTER and self._proc is not None:
                 name = module.encode()
+                request = _REQUEST.pack(_REQ_PRELOAD, 0.0, 0, len(name)) + name
                 try:
-                    _write_bytes_frame(
-                        self._proc.stdin.fileno(), _REQUEST.pack(_REQ_PRELOAD, 0.0, 0, len(name)) + name
-                    )
-                except OSError:
-                    pass  # the next run finds the server gone and restarts it
+                    _write_frame_by(self._proc.stdin.fileno(), request, time.monotonic() + SERVER_MARGIN_S)
+                except (OSError, TimeoutError):
+                    self._stop()  # the next run starts a new server
 
     def _stop(self, graceful: bool = False) -> None:
         proc, self._proc, self._reader, self._ready = self._proc, None, None, False
@@ -1338,9 +1378,10 @@ class ServerPair:
 
     _NAMES_NUMERIC_STACK = re.compile("|".join([*NUMERIC_STACK, r"\bnp\."]))
 
-    def __init__(self, start_timeout: float = 120.0):
-        self.full = SandboxServer(start_timeout)
-        self.lean = SandboxServer(start_timeout, lean=True)
+    def __init__(self, start_timeout: float = 120.0, result_limit: int = RESULT_LIMIT_BYTES):
+        self.full = SandboxServer(start_timeout, result_limit=result_limit)
+        self.lean = SandboxServer(start_timeout, lean=True, result_limit=result_limit)
+        self.result_limit = self.full.result_limit
 
     def launch(self) -> None:
         """Spawn both servers without waiting for them."""

@@ -136,6 +136,14 @@ def test_hostile_response_is_never_correct(pool, name):
     assert_still_serving(pool)
 
 
+def test_a_fence_followed_by_a_long_run_of_spaces_is_parsed_in_linear_time(pool):
+    start = time.monotonic()
+    result = pool.submit(ANSWER, "```" + " " * 1_000_000 + "x").result()
+    assert result["status"] == "no_answer"
+    assert time.monotonic() - start < TIME_BOUND  # quadratic backtracking took ~25 min on 1 MB
+    assert_still_serving(pool)
+
+
 def test_file_write_is_error_and_creates_nothing(pool):
     path = f"/tmp/pwned_{uuid.uuid4().hex}"
     result, _ = grade(pool, f"def f(x):\n    open({path!r}, 'w').write('x')\n    return 2 * x")

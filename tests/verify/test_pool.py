@@ -106,22 +106,72 @@ def test_code_answers_run_in_the_dispatchers_fork_server_not_the_worker():
         assert runs == [answer["reference"], "def f(x):\n    return 2 * x\n"]
 
 
-def test_hung_fork_server_makes_the_code_check_an_error_and_is_replaced(monkeypatch):
+def hang_lean_server(slot) -> int:
+    """SIGSTOP the slot's lean fork server (its process group: the server proper may be a child, init of its
+    PID namespace); returns the stopped pid."""
+    hung = slot.sandbox.lean._proc.pid
+    os.killpg(hung, signal.SIGSTOP)
+    return hung
+
+
+@pytest.mark.parametrize("comment", [0, 200_000], ids=["small request", "request over a pipe's 64 KiB"])
+def test_hung_fork_server_makes_the_code_check_an_error_and_is_replaced(monkeypatch, comment):
     from curation.verify import sandbox
 
     monkeypatch.setattr(sandbox, "SERVER_MARGIN_S", 1.0)
+    response = f"```python\n# {'x' * comment}\ndef f(x):\n    return 2 * x\n```"
     with GradingPool(workers=1, timeout=0.5) as pool:
         assert pool.submit(ANSWER, GOOD).result(timeout=60)["status"] == "correct"
         (slot,) = pool._slots
-        hung = slot.sandbox.lean._proc.pid  # GOOD names no numpy: the lean server runs it
-        os.killpg(
-            hung, signal.SIGSTOP
-        )  # the group: the server proper may be a child (init of its PID namespace)
-        result = pool.submit(ANSWER, GOOD).result(timeout=60)
+        hung = hang_lean_server(slot)  # GOOD names no numpy: the lean server runs it
+        result = pool.submit(ANSWER, response).result(timeout=60)
         assert result["status"] == "error"
-        assert "stopped answering" in result["details"]["reason"]
+        assert "stopped" in result["details"]["reason"]
         assert pool.submit(ANSWER, GOOD).result(timeout=60)["status"] == "correct"
         assert slot.sandbox.lean._proc.pid != hung
+
+
+def test_results_too_large_to_decode_in_the_dispatcher_are_graded_in_a_worker():
+    from curation.verify.pool import CALLER_RESULT_LIMIT
+
+    big = "```python\ndef f(x):\n    return [2 * x] * 300_000\n```"  # ~1.5 MB of results
+    assert 300_000 * 5 > CALLER_RESULT_LIMIT
+    with GradingPool(workers=1, timeout=5.0) as pool:
+        (slot,) = pool.start()._slots
+        tried_here = []
+        real = slot.sandbox.run
+        slot.sandbox.run = lambda entry, payload, *args: tried_here.append(1) or real(entry, payload, *args)
+        answer = {**ANSWER, "reference": "def f(x):\n    return 2.0 * x  # first seen here\n"}
+        result = pool.submit(answer, big).result(timeout=60)
+        assert result["status"] == "incorrect"
+        assert result["details"]["reason"] == "test case 0: expected a number, got sequence of 300000"
+        assert len(tried_here) == 2  # the reference, then the answer, whose results went over the limit here
+
+
+def test_a_fork_server_that_cannot_be_launched_at_start_does_not_stop_the_dispatcher(monkeypatch):
+    from curation.verify import sandbox
+
+    def refuse(self):
+        raise OSError("EMFILE: too many open files")
+
+    monkeypatch.setattr(sandbox.SandboxServer, "launch", refuse)
+    with GradingPool(workers=1, timeout=3.0) as pool:
+        assert pool.submit(ANSWER, GOOD).result(timeout=60)["status"] == "correct"
+
+
+def test_an_edited_result_does_not_change_later_checks(shared_pool):
+    answer = {**ANSWER, "reference": "def f(x):\n    return [2.0 * x, 3.0]\n"}
+    good = "```python\ndef f(x):\n    return [x + x, 3.0]\n```"
+    first = shared_pool.submit(answer, good).result(timeout=30)
+    assert first["status"] == "correct"
+    first["details"]["cases"][0]["expected"].append(99.0)
+    assert shared_pool.submit(answer, good).result(timeout=30)["status"] == "correct"
+
+
+def test_timeouts_that_are_not_positive_finite_seconds_are_refused(shared_pool):
+    for timeout in (0, -1.0, float("nan"), float("inf"), 1e300):
+        with pytest.raises(ValueError, match="timeout"):
+            shared_pool.submit(ANSWER, GOOD, timeout=timeout)
 
 
 def test_code_naming_no_numeric_module_runs_on_the_lean_fork_server():
@@ -146,6 +196,7 @@ def test_protections_report_every_layer_of_the_server_that_runs_code(shared_pool
     for layer in ("network_namespace", "mount_namespace", "pid_namespace", "privilege_drop", "audit_hook"):
         assert report[layer] == shared_pool._slots[0].sandbox.full.protections[layer]
     assert "worker_network_namespace" in report
+    assert "lean_server" not in report  # its layers are the same here
 
 
 def test_code_in_worker_grades_the_same(shared_pool):

@@ -307,3 +307,32 @@ def test_lean_server_has_no_numpy_preloaded_and_the_same_protections():
             assert lean[layer] == full[layer]
     finally:
         pair.close()
+
+
+def test_an_exception_between_request_and_response_does_not_leave_the_channel_out_of_step():
+    server = sandbox.SandboxServer()
+    try:
+        server.start()
+        payload = {"source": "def f():\n    return 1", "function_name": "f", "arguments": [], "cases": [{}]}
+        with pytest.raises(OverflowError):
+            server.run(ENTRY, payload, 1e300)
+        second = {**payload, "source": "def f():\n    return 2"}
+        assert values(server.run(ENTRY, second, 2.0)) == [2]
+    finally:
+        server.close()
+
+
+def test_a_server_with_a_lower_result_limit_stops_a_child_that_sends_more():
+    server = sandbox.SandboxServer(result_limit=1 << 16)
+    try:
+        big = {
+            "source": "def f():\n    return 'x' * 100_000",
+            "function_name": "f",
+            "arguments": [],
+            "cases": [{}],
+        }
+        assert server.run(ENTRY, big, 2.0).status == "result_limit"
+        small = {**big, "source": "def f():\n    return 'x' * 1000"}
+        assert server.run(ENTRY, small, 2.0).status == "ok"
+    finally:
+        server.close()
