@@ -72,7 +72,7 @@ import tarfile
 import tempfile
 import textwrap
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -902,18 +902,7 @@ class TexProblem:
         if self.solution_file is not None and self.solution_lines is not None:
             extra["solution_file"] = self.solution_file
             extra["solution_lines"] = list(self.solution_lines)
-        src = SeedSource(
-            kind=source.kind,
-            arxiv_id=source.arxiv_id,
-            version=source.version,
-            url=source.url,
-            file=self.file,
-            sha256=source.sha256,
-            pages=source.pages,
-            lines=self.lines,
-            licence=source.licence,
-            extra=extra,
-        )
+        src = replace(source, file=self.file, lines=self.lines, extra=extra)
         seed_extra: dict[str, Any] = {"heading": self.heading, "format": "latex"}
         if self.number is not None:
             seed_extra["number"] = self.number

@@ -12,12 +12,13 @@ from generation.llm.client import (
     run_sync,
     split_reasoning,
 )
-from generation.llm.config import ConfigError, LLMConfig
+from generation.llm.config import ConfigError, LLMConfig, read_config_file
 from generation.llm.usage import UsageMeter
 
 __all__ = [
     "Completion",
     "ConfigError",
+    "read_config_file",
     "LLMClient",
     "LLMConfig",
     "LLMError",

@@ -30,6 +30,20 @@ class ConfigError(ValueError):
     """An llm configuration that cannot work; the message names the key and the fix."""
 
 
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A stage's YAML config (its ``llm:`` block and the stage's own keys) as a dict; an empty file is ``{}``.
+    ConfigError names the file when it cannot be read or is not a mapping."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the config ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config must be a YAML mapping")
+    return data
+
+
 @dataclass(frozen=True)
 class LLMConfig:
     """Endpoint, model and client behaviour for one stage."""

@@ -27,14 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from curation.prompts import prompt_hash, render, task_types, template
 from curation.records.authored import ANSWER_HINTS, author_problem, problem_from_reply
 from curation.records.io import write_jsonl
 from curation.records.outcomes import OutcomeLog
 from curation.records.problem import Problem, Source
-from generation.llm import LLMClient, LLMConfig
+from generation.llm import ConfigError, LLMClient, LLMConfig, read_config_file
 from generation.topics import Taxonomy, Topic, load_taxonomy
 
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -77,11 +75,9 @@ def load_synthetic_config(path: str | Path, **overrides: Any) -> SyntheticConfig
     """Read a YAML config (``llm:`` block plus the fields of SyntheticConfig); ``overrides`` (CLI flags) win."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise SyntheticConfigError(f"{path}: cannot read the config ({exc})") from None
-    if not isinstance(data, dict):
-        raise SyntheticConfigError(f"{path}: the config must be a mapping")
+        data = read_config_file(path)
+    except ConfigError as exc:
+        raise SyntheticConfigError(str(exc)) from None
     llm_overrides = {k: overrides.pop(k) for k in ("model", "base_url") if k in overrides}
     llm = LLMConfig.from_mapping(data.pop("llm", None), f"{path}: llm").with_overrides(**llm_overrides)
     data.update({k: v for k, v in overrides.items() if v is not None})

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from release.errors import CommandError
 
 
@@ -33,15 +31,14 @@ def add_llm_arguments(parser: argparse.ArgumentParser, *, several_endpoints: boo
 
 def read_config(path: Path | None) -> dict[str, Any]:
     """The YAML config as a dict (empty without one); a clear error for an unreadable file."""
+    from generation.llm import ConfigError, read_config_file
+
     if path is None:
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise CommandError(f"{path}: cannot read the config ({exc})") from None
-    if not isinstance(data, dict):
-        raise CommandError(f"{path}: the config must be a YAML mapping")
-    return data
+        return read_config_file(path)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def llm_config(block: dict[str, Any] | None, args: argparse.Namespace, where: str):

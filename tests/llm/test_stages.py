@@ -299,6 +299,21 @@ def test_shipped_synthetic_configs_load(name):
     assert config.llm.model and config.n >= 1
 
 
+def test_a_config_that_is_not_a_mapping_names_its_file(tmp_path):
+    from generation.synthetic import SyntheticConfigError, load_synthetic_config
+
+    path = tmp_path / "cfg.yaml"
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(SyntheticConfigError, match=f"{path}: the config must be a YAML mapping"):
+        load_synthetic_config(path)
+
+
+def test_a_command_whose_config_cannot_be_read_exits_2_naming_it(tmp_path, capsys):
+    missing = tmp_path / "nowhere.yaml"
+    assert main(["generate", "synthetic", "--config", str(missing), "-o", str(tmp_path / "out.jsonl")]) == 2
+    assert f"{missing}: cannot read the config" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("name", ["pipeline-openai.yaml", "pipeline-vllm.yaml"])
 def test_shipped_pipeline_configs_name_known_stages(name):
     from generation.pipeline import STAGES
