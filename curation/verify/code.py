@@ -51,9 +51,8 @@ ENTRY = "curation.verify.code:run_attempt"
 MAX_RTOL = 0.1
 ATOL_SCALE_LIMIT = 1e-3
 REFERENCE_CACHE_SIZE = 4096
-REFERENCE_CACHE_BYTES = (
-    64 << 20
-)  # of JSON text: large reference outputs must not grow the process without bound
+# Of JSON text: large reference outputs must not grow the process without bound.
+REFERENCE_CACHE_BYTES = 64 << 20
 MAX_DEPTH = 64
 MAX_LEAVES = 1_000_000
 SUMMARY_CHARS = 240
@@ -483,9 +482,8 @@ def _read_frames(frames: list[str], count: int) -> tuple[dict[str, Any], list[di
     return stage, cases, None
 
 
-_CACHE: OrderedDict[str, str] = (
-    OrderedDict()
-)  # key -> JSON text of the outputs (a list) or of a failure (a str)
+# key -> JSON text of the outputs (a list) or of a failure (a str)
+_CACHE: OrderedDict[str, str] = OrderedDict()
 _CACHE_BYTES = 0
 _CACHE_LOCK = _thread.allocate_lock()
 
@@ -519,19 +517,20 @@ def reference_outputs(answer: CodeAnswer, timeout: float = 10.0, server: Any = N
         text = _CACHE.get(key)
         if text is not None:
             _CACHE.move_to_end(key)
-    if text is None:
+    if text is not None:
+        cached = json.loads(text)
+    else:
         cached, cacheable = _run_reference(answer, missing, timeout, server)
         # Kept as JSON text: every caller gets values of its own (a caller that edits its details must not
         # change what later checks compare against), and the byte budget is exact.
-        text = json.dumps(cached, separators=(",", ":"))
         if cacheable:
+            text = json.dumps(cached, separators=(",", ":"))
             with _CACHE_LOCK:
                 if key not in _CACHE:
                     _CACHE[key] = text
                     _CACHE_BYTES += len(text)
                 while _CACHE and (len(_CACHE) > REFERENCE_CACHE_SIZE or _CACHE_BYTES > REFERENCE_CACHE_BYTES):
                     _CACHE_BYTES -= len(_CACHE.popitem(last=False)[1])
-    cached = json.loads(text)
     if isinstance(cached, str):
         raise InvalidProblem(cached)
     for i, value in zip(missing, cached, strict=True):

@@ -40,3 +40,26 @@ def grade_task(answer: dict, response: str, timeout: float = 10.0, server: Any =
     details = dict(details)
     details["verifier_version"] = VERIFIER_VERSION
     return {"status": status, "details": details}
+
+
+def grade_task_safely(
+    answer: dict, response: Any, timeout: float = 10.0, server: Any = None
+) -> dict[str, Any]:
+    """``grade_task`` for a caller that must keep going (a worker, a pool dispatcher): a malformed task or a
+    grader failure becomes ``error`` with its reason. Only a time limit's BaseException and
+    ``ResultOverServerLimit`` (the check belongs elsewhere) go through."""
+    from curation.verify.code import ResultOverServerLimit
+
+    if not isinstance(response, str):
+        return {"status": "error", "details": {"reason": "malformed task: needs answer and response",
+                                               "verifier_version": VERIFIER_VERSION}}  # fmt: skip
+    try:
+        result = grade_task(answer, response, timeout, server=server)
+    except ResultOverServerLimit:
+        raise
+    except ImportError as exc:
+        result = {"status": "error", "details": {"reason": f"grader unavailable: {exc}"}}
+    except Exception as exc:  # SandboxUnavailable, or a grader bug: this task's error, not the caller's end
+        result = {"status": "error", "details": {"reason": f"verifier error: {type(exc).__name__}: {exc}"}}
+    result["details"].setdefault("verifier_version", VERIFIER_VERSION)
+    return result

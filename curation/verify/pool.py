@@ -103,6 +103,11 @@ def _result(status: str, reason: str) -> dict[str, Any]:
     return {"status": status, "details": {"reason": reason}}
 
 
+def _check_timeout(timeout: float) -> None:
+    if not 0 < timeout < MAX_TIMEOUT_S:
+        raise ValueError(f"timeout must be positive seconds below {MAX_TIMEOUT_S:g}, got {timeout}")
+
+
 def _is_code(answer: Any) -> bool:
     return isinstance(answer, dict) and answer.get("kind") == "code"
 
@@ -144,9 +149,8 @@ class _WorkerSlot:
             proc.kill()
             proc.wait()
             raise RuntimeError("grading worker did not start (see its stderr)")
-        os.set_blocking(
-            proc.stdin.fileno(), False
-        )  # batches are written with a deadline (see _run_in_worker)
+        # Batches are written with a deadline (see _run_in_worker).
+        os.set_blocking(proc.stdin.fileno(), False)
         self.proc, self.reader = proc, reader
         self.protections = hello["hello"].get("protections", {})
 
@@ -229,23 +233,16 @@ class _WorkerSlot:
         """Grade code answers in this thread, their code in children of this slot's fork servers; a check whose
         results are too large to decode here goes to the worker."""
         from curation.verify.code import ResultOverServerLimit
-        from curation.verify.grade import VERIFIER_VERSION, grade_task
+        from curation.verify.grade import grade_task_safely
 
         too_large = []
         for item in items:
-            if not isinstance(item.response, str):
-                result = _result("error", "malformed task: needs answer and response")
-            else:
-                # SandboxUnavailable, or a grader bug: one task's error, never the dispatcher's end.
-                try:
-                    result = grade_task(item.answer, item.response, item.timeout, server=self.sandbox)
-                except ResultOverServerLimit:
-                    item.in_worker = True
-                    too_large.append(item)
-                    continue
-                except Exception as exc:
-                    result = _result("error", f"verifier error: {type(exc).__name__}: {exc}")
-            result["details"].setdefault("verifier_version", VERIFIER_VERSION)
+            try:
+                result = grade_task_safely(item.answer, item.response, item.timeout, server=self.sandbox)
+            except ResultOverServerLimit:
+                item.in_worker = True
+                too_large.append(item)
+                continue
             self._finish(item, result)
         if too_large:
             self.pool._queue.put_front(too_large)  # the next batch takes them to a worker
@@ -346,8 +343,7 @@ class GradingPool:
         by default each dispatcher runs them through a fork server of its own."""
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
-        if not 0 < timeout < MAX_TIMEOUT_S:
-            raise ValueError(f"timeout must be positive seconds below {MAX_TIMEOUT_S:g}, got {timeout}")
+        _check_timeout(timeout)
         self.workers = workers or os.cpu_count() or 1
         self.timeout = float(timeout)
         self.batch_size = max(1, batch_size)
@@ -405,8 +401,8 @@ class GradingPool:
 
     def submit(self, answer: dict, response: str, timeout: float | None = None) -> Future:
         """Queue one grading; the future resolves to ``{"status": ..., "details": {...}}``."""
-        if timeout is not None and not 0 < timeout < MAX_TIMEOUT_S:
-            raise ValueError(f"timeout must be positive seconds below {MAX_TIMEOUT_S:g}, got {timeout}")
+        if timeout is not None:
+            _check_timeout(timeout)
         future: Future = Future()
         self._ensure_started()
         self._queue.put(_Item(answer, response, float(timeout or self.timeout), future))

@@ -40,7 +40,7 @@ def _on_alarm(signum: int, frame: Any) -> None:
 
 def _grade_one(task: Any) -> dict[str, Any]:
     """One task -> one result frame; never raises (except on the way out of the process)."""
-    from curation.verify.grade import VERIFIER_VERSION, grade_task
+    from curation.verify.grade import VERIFIER_VERSION, grade_task_safely
 
     task_id = task.get("id") if isinstance(task, dict) else None
     if not isinstance(task, dict) or not isinstance(task.get("response"), str):
@@ -58,22 +58,17 @@ def _grade_one(task: Any) -> dict[str, Any]:
     try:
         if code_kind:
             # The sandbox keeps its own wall clock; SIGALRM here would interrupt its child supervision.
-            result = grade_task(answer, task["response"], timeout)
+            result = grade_task_safely(answer, task["response"], timeout)
         else:
             signal.setitimer(signal.ITIMER_REAL, max(timeout, 0.001))
             try:
-                result = grade_task(answer, task["response"], timeout)
+                result = grade_task_safely(answer, task["response"], timeout)
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
     except _SoftTimeout:
-        result = {"status": "timeout", "details": {"reason": f"grading took longer than {timeout:g} s"}}
-    except ImportError as exc:
-        result = {"status": "error", "details": {"reason": f"grader unavailable: {exc}"}}
-    except Exception as exc:
-        result = {"status": "error", "details": {"reason": f"verifier error: {type(exc).__name__}: {exc}"}}
-    if isinstance(result.get("details"), dict):
-        result["details"].setdefault("verifier_version", VERIFIER_VERSION)
-    return {"id": task_id, "status": result.get("status", "error"), "details": result.get("details", {})}
+        result = {"status": "timeout", "details": {"reason": f"grading took longer than {timeout:g} s",
+                                                   "verifier_version": VERIFIER_VERSION}}  # fmt: skip
+    return {"id": task_id, "status": result["status"], "details": result["details"]}
 
 
 def _limit_self() -> None:

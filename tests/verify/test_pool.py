@@ -296,7 +296,7 @@ def test_pool_refuses_to_work_in_a_forked_child():
 def test_slow_text_grading_becomes_timeout(monkeypatch):
     from curation.verify import grade, worker
 
-    def stuck(answer, response, timeout):
+    def stuck(answer, response, timeout, server=None):
         while True:
             time.sleep(0.01)
 
