@@ -256,8 +256,10 @@ def deduplicate(
         if lsh_storage is None:
             pairs = candidate_pairs(sigs[[representatives[g] for g in searchable]], bands, rows)
         else:
-            pairs = _shared_pairs(items, representatives, searchable, sigs, external, lsh_storage, lsh_basename,
-                                  threshold=threshold, num_perm=num_perm, bands=bands, rows=rows, seed=seed)  # fmt: skip
+            pairs = _shared_pairs(
+                items, representatives, searchable, sigs, external, lsh_storage, lsh_basename,
+                threshold=threshold, num_perm=num_perm, bands=bands, rows=rows, seed=seed,
+            )  # fmt: skip
         group_pairs = [(searchable[i], searchable[j]) for i, j in sorted(pairs)]
         text_pairs = [(representatives[gi], representatives[gj]) for gi, gj in group_pairs]
         if pool is not None and len(text_pairs) > 1:
@@ -343,17 +345,14 @@ def near_duplicate_pairs(
     for members in by_digest.values():
         out.update((a, b, 1.0) for k, a in enumerate(members) for b in members[k + 1 :])
     searchable = [i for i in range(len(texts)) if not empty[i]]
-    pairs = candidate_pairs(sigs[searchable], bands, rows)
-    needed = sorted({searchable[k] for pair in pairs for k in pair})
-    if needed:
-        sets = shingle_sets_of({i: normalize_text(texts[i]) for i in needed}, ngram)
-        for i, j in pairs:
-            a, b = sorted((searchable[i], searchable[j]))
-            if digests[a] == digests[b]:
-                continue
-            similarity = jaccard(sets[a], sets[b])
-            if similarity >= threshold:
-                out.add((a, b, round(similarity, 6)))
+    text_pairs = []
+    for i, j in candidate_pairs(sigs[searchable], bands, rows):
+        a, b = sorted((searchable[i], searchable[j]))
+        if digests[a] != digests[b]:  # equal texts are in already, at 1.0
+            text_pairs.append((a, b))
+    for (a, b), similarity in zip(text_pairs, _similarities(texts, text_pairs, ngram), strict=True):
+        if similarity >= threshold:
+            out.add((a, b, round(similarity, 6)))
     return sorted(out)
 
 

@@ -43,8 +43,8 @@ code can reach through the frames of the server (they are on every child's stack
 per-child set-up: ~15 syscalls and ~50 page faults, about 0.2 ms of the ~5 ms a check costs here, most of which
 is the fork, the child's exit and copy-on-write faults, whatever process forks.
 
-Public API: :func:`run`, :func:`protections`, :class:`SandboxServer`, :class:`ServerPair`, :class:`SandboxResult`, and the frame
-helpers :func:`write_frame` / :class:`FrameReader` used by the worker and the pool.
+Public API: :func:`run`, :func:`protections`, :class:`SandboxServer`, :class:`ServerPair`, :class:`SandboxResult`,
+and the frame helpers :func:`write_frame` / :class:`FrameReader` used by the worker and the pool.
 """
 
 from __future__ import annotations
@@ -1301,7 +1301,7 @@ class SandboxServer:
         with self._lock:
             for attempt in range(2):
                 start = time.monotonic()
-                deadline = time.monotonic() + float(timeout) + SERVER_MARGIN_S
+                deadline = start + float(timeout) + SERVER_MARGIN_S
                 try:
                     self._ensure_started()
                     assert self._proc is not None and self._reader is not None
@@ -1372,9 +1372,10 @@ class SandboxServer:
 
 class ServerPair:
     """Two fork servers: one with numpy preloaded for code that names the numeric stack (numpy, scipy, sympy,
-    mpmath, or ``np.``) or takes an ``array`` argument, and a lean one for the rest, whose fork and exit cost about half (0.55 ms against 1.04 ms
-    here: page tables and teardown grow with the server's memory). Code that reaches numpy without naming it
-    still works on the lean server, only slower (it imports numpy itself). ``run`` is thread-safe."""
+    mpmath, or ``np.``) or takes an ``array`` argument, and a lean one for the rest, whose fork and exit cost
+    about half (0.55 ms against 1.04 ms here: page tables and teardown grow with the server's memory). Code that
+    reaches numpy without naming it still works on the lean server, only slower (it imports numpy itself).
+    ``run`` is thread-safe."""
 
     _NAMES_NUMERIC_STACK = re.compile("|".join([*NUMERIC_STACK, r"\bnp\."]))
 
