@@ -72,23 +72,15 @@ _INVERSE = np.empty(0, dtype=np.uint64)
 
 
 def _power_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``B^k`` and ``B^-k`` for k < size, computed once per process and grown on demand."""
+    """``B^k`` and ``B^-k`` for k < size (about a segment's length), computed once per process and grown on
+    demand."""
     global _POWERS, _INVERSE
     if len(_POWERS) < size:
         grown = max(size, 2 * len(_POWERS))
-        _POWERS, _INVERSE = _powers(_BYTE_BASE, grown), _powers(_BYTE_BASE_INVERSE, grown)
+        with np.errstate(over="ignore"):
+            _POWERS = np.cumprod(np.full(grown, _BYTE_BASE, dtype=np.uint64)) * _BYTE_BASE_INVERSE
+            _INVERSE = np.cumprod(np.full(grown, _BYTE_BASE_INVERSE, dtype=np.uint64)) * _BYTE_BASE
     return _POWERS[:size], _INVERSE[:size]
-
-
-def _powers(base: np.uint64, count: int, block: int = 2048) -> np.ndarray:
-    """``base^k mod 2**64`` for k < count as an outer product of two short cumprods: a cumprod over the whole
-    range is a sequential loop and cost a forked dedup worker ~0.1 s per chunk size, this costs ~5 ms."""
-    with np.errstate(over="ignore"):
-        low = np.ones(block, dtype=np.uint64)
-        low[1:] = np.cumprod(np.full(block - 1, base, dtype=np.uint64))
-        high = np.ones(-(-count // block), dtype=np.uint64)
-        high[1:] = np.cumprod(np.full(len(high) - 1, low[-1] * base, dtype=np.uint64))  # base^(block * j)
-        return np.multiply.outer(high, low).ravel()[:count]
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
