@@ -115,9 +115,10 @@ def _is_code(answer: Any) -> bool:
 class _WorkerSlot:
     """One worker process and the dispatcher thread that feeds it."""
 
-    def __init__(self, pool: GradingPool, slot: int):
+    def __init__(self, pool: GradingPool, slot: int, cpu: int | None = None):
         self.pool = pool
         self.slot = slot
+        self.cpu = cpu
         self.proc: subprocess.Popen | None = None
         self.reader: sandbox.FrameReader | None = None
         self.protections: dict[str, Any] = {}
@@ -175,6 +176,13 @@ class _WorkerSlot:
 
     def _loop(self) -> None:
         try:
+            if self.cpu is not None:
+                # Before anything is spawned: the worker, the fork servers and every child they fork inherit
+                # this thread's CPU, so a check's whole pipeline (this thread, server, child) stays on one core.
+                try:
+                    os.sched_setaffinity(0, {self.cpu})
+                except OSError:
+                    pass  # the CPU was taken away from this process since the pool was made: run unpinned
             try:
                 self.sandbox.launch()  # starts while the worker imports its graders; forked from this thread
             except Exception:
@@ -337,10 +345,18 @@ class GradingPool:
         max_in_flight: int | None = None,
         watchdog_margin: float = WATCHDOG_MARGIN_S,
         code_in_worker: bool = False,
+        pin_cpus: bool | None = None,
     ):
         """``code_in_worker=True`` grades code answers in the workers like the other kinds (one more process
         hop per check, about a quarter slower, and the children's outputs are decoded outside this process);
-        by default each dispatcher runs them through a fork server of its own."""
+        by default each dispatcher runs them through a fork server of its own.
+
+        ``pin_cpus=True`` pins slot ``i`` (its dispatcher thread, worker, fork servers and their children) to
+        the ``i``-th CPU this process may use (round robin): a check is a chain of processes that wait for one
+        another, and on one core it is spared the migrations and cross-core wake-ups of the scheduler's
+        placement (~10% more checks/s on the 2-core benchmark machine). The default (None) pins only when the
+        pool has exactly one slot per usable CPU, i.e. when it owns the machine; pools that share the CPUs
+        with others run unpinned so that several of them never pile onto the same cores."""
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         _check_timeout(timeout)
@@ -350,6 +366,14 @@ class GradingPool:
         self.max_in_flight = max_in_flight or max(64, 4 * self.batch_size * self.workers)
         self.watchdog_margin = float(watchdog_margin)
         self.code_in_worker = code_in_worker
+        usable = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        if pin_cpus is None:
+            pin_cpus = len(usable) == self.workers
+        self.cpus: list[int | None] = (
+            [usable[i % len(usable)] for i in range(self.workers)]
+            if pin_cpus and usable
+            else [None] * self.workers
+        )
         self._queue = _TaskQueue()
         self._ids = itertools.count(1)
         self._slots: list[_WorkerSlot] = []
@@ -367,7 +391,7 @@ class GradingPool:
             if self._closed:
                 raise RuntimeError("the grading pool is closed")
             if not self._slots:
-                slots = [_WorkerSlot(self, i) for i in range(self.workers)]
+                slots = [_WorkerSlot(self, i, self.cpus[i]) for i in range(self.workers)]
                 for slot in slots:
                     slot.thread.start()
                 self._slots = slots
@@ -411,10 +435,15 @@ class GradingPool:
     def map(self, tasks: Iterable[tuple[dict, str]], timeout: float | None = None) -> Iterator[dict]:
         """Grade ``(answer, response)`` pairs; results in input order, at most ``max_in_flight`` pending."""
         window: deque[Future] = deque()
+        # Once the window is full, wait for a quarter of it at a time: one wake-up of this thread (and one turn
+        # at the GIL) per quarter window rather than per task.
+        refill = max(1, self.max_in_flight // 4)
         for answer, response in tasks:
             window.append(self.submit(answer, response, timeout))
             if len(window) >= self.max_in_flight:
-                yield window.popleft().result()
+                window[refill - 1].result()
+                for _ in range(refill):
+                    yield window.popleft().result()
         while window:
             yield window.popleft().result()
 

@@ -207,6 +207,36 @@ def test_code_in_worker_grades_the_same(shared_pool):
         ]
 
 
+def usable_cpus() -> list[int]:
+    return sorted(os.sched_getaffinity(0))
+
+
+def test_pinned_slots_run_their_worker_and_fork_servers_on_one_cpu_each():
+    with GradingPool(workers=2, timeout=3.0, pin_cpus=True) as pool:
+        pool.start()
+        expected = [usable_cpus()[i % len(usable_cpus())] for i in range(2)]
+        assert pool.cpus == expected
+        for slot, cpu in zip(pool._slots, expected, strict=True):
+            assert os.sched_getaffinity(slot.proc.pid) == {cpu}
+            for server in (slot.sandbox.lean, slot.sandbox.full):
+                assert os.sched_getaffinity(server._proc.pid) == {cpu}
+        assert pool.submit(ANSWER, GOOD).result(timeout=30)["status"] == "correct"
+
+
+def test_unpinned_slots_keep_every_cpu():
+    with GradingPool(workers=1, timeout=3.0, pin_cpus=False) as pool:
+        (slot,) = pool.start()._slots
+        assert pool.cpus == [None]
+        assert os.sched_getaffinity(slot.proc.pid) == set(usable_cpus())
+        assert os.sched_getaffinity(slot.sandbox.lean._proc.pid) == set(usable_cpus())
+
+
+def test_by_default_a_pool_pins_only_when_it_has_one_slot_per_usable_cpu():
+    cpus = usable_cpus()
+    assert GradingPool(workers=len(cpus)).cpus == cpus
+    assert GradingPool(workers=len(cpus) + 1).cpus == [None] * (len(cpus) + 1)
+
+
 def test_workers_get_no_secrets():
     os.environ["VQFT_TEST_API_KEY"] = "sk-should-not-leak"
     try:

@@ -336,3 +336,24 @@ def test_a_server_with_a_lower_result_limit_stops_a_child_that_sends_more():
         assert server.run(ENTRY, small, 2.0).status == "ok"
     finally:
         server.close()
+
+
+def test_a_result_larger_than_the_pipe_comes_back_whole():
+    # 3 MB does not fit the 1 MiB result pipe: the child blocks until the server's periodic drain empties it.
+    result = run("def f():\n    return 'x' * 3_000_000", timeout=5.0)
+    assert result.status == "ok"
+    assert values(result) == ["x" * 3_000_000]
+
+
+def test_frames_written_before_a_timeout_are_kept():
+    source = "n = 0\ndef f():\n    global n\n    n += 1\n    while n > 1:\n        pass\n    return n"
+    result = run(source, timeout=1.0, cases=2)
+    assert result.status == "timeout"
+    assert values(result) == [1]
+
+
+def test_output_trickling_past_the_limit_is_stopped_while_the_child_runs():
+    start = time.monotonic()
+    source = "import time\ndef f():\n    while True:\n        print('x' * 100_000)\n        time.sleep(0.01)"
+    assert run(source, timeout=10.0).status == "output_limit"
+    assert time.monotonic() - start < 5.0
