@@ -282,7 +282,10 @@ def run(
 
     started = time.perf_counter()
     pool = GradingPool(workers=workers, timeout=timeout).start()
-    print(f"pool start-up (not counted): {time.perf_counter() - started:.2f} s")
+    pinned = ", ".join(f"slot {i} on CPU {cpu}" for i, cpu in enumerate(pool.cpus) if cpu is not None)
+    print(
+        f"pool start-up (not counted): {time.perf_counter() - started:.2f} s; {pinned or 'slots not pinned'}"
+    )
     try:
         # Reference outputs are computed on first sight of each problem, as in real use: included in the timing.
         started = time.perf_counter()

@@ -29,7 +29,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -355,8 +355,10 @@ class GradingPool:
         the ``i``-th CPU this process may use (round robin): a check is a chain of processes that wait for one
         another, and on one core it is spared the migrations and cross-core wake-ups of the scheduler's
         placement (~10% more checks/s on the 2-core benchmark machine). The default (None) pins only when the
-        pool has exactly one slot per usable CPU, i.e. when it owns the machine; pools that share the CPUs
-        with others run unpinned so that several of them never pile onto the same cores."""
+        pool has exactly one slot per CPU this process may use (as the default ``workers`` does on a machine
+        without affinity limits); a pool with fewer or more slots than that runs unpinned, so that small pools
+        in several processes do not all land on the first cores. Pinned slots cannot migrate: on a machine
+        shared with other busy processes, pass ``pin_cpus=False``."""
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         _check_timeout(timeout)
@@ -433,15 +435,18 @@ class GradingPool:
         return future
 
     def map(self, tasks: Iterable[tuple[dict, str]], timeout: float | None = None) -> Iterator[dict]:
-        """Grade ``(answer, response)`` pairs; results in input order, at most ``max_in_flight`` pending."""
+        """Grade ``(answer, response)`` pairs; results in input order, at most ``max_in_flight`` pending.
+
+        Once ``max_in_flight`` are pending, results come in bursts of a quarter of that."""
         window: deque[Future] = deque()
         # Once the window is full, wait for a quarter of it at a time: one wake-up of this thread (and one turn
-        # at the GIL) per quarter window rather than per task.
+        # at the GIL) per quarter window rather than per task. (`wait`, not `result`: a cancelled future raises
+        # where it stands in the order, after the results before it.)
         refill = max(1, self.max_in_flight // 4)
         for answer, response in tasks:
             window.append(self.submit(answer, response, timeout))
             if len(window) >= self.max_in_flight:
-                window[refill - 1].result()
+                wait([window[refill - 1]])
                 for _ in range(refill):
                     yield window.popleft().result()
         while window:

@@ -58,6 +58,7 @@ import importlib
 import itertools
 import json
 import json.scanner
+import math
 import os
 import re
 import resource
@@ -916,11 +917,14 @@ class _ForkServer:
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         res_r, res_w = os.pipe2(os.O_CLOEXEC)
         viol_r, viol_w = os.pipe2(os.O_CLOEXEC)
+        capacity = PIPE_CAPACITY
         for fd in (out_w, res_w):
             try:
-                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_CAPACITY)
-            except OSError:  # above /proc/sys/fs/pipe-max-size for an unprivileged server: drained more often
-                pass
+                capacity = min(capacity, fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_CAPACITY))
+            except OSError:
+                # Over the per-user pipe-buffer quota (a non-root server with many checks at once), or above
+                # /proc/sys/fs/pipe-max-size: this pipe keeps what it has, and the server wakes on its data.
+                capacity = min(capacity, fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ))
         start = time.monotonic()
         pid = os.fork()
         if pid == 0:
@@ -931,27 +935,34 @@ class _ForkServer:
         for fd in (out_w, res_w, viol_w):
             os.close(fd)
         try:
-            return self._supervise(pid, start + timeout, out_r, res_r, viol_r)
+            return self._supervise(pid, start + timeout, out_r, res_r, viol_r, capacity)
         finally:
             for fd in (out_r, res_r, viol_r):
                 os.close(fd)
 
-    def _supervise(self, pid: int, deadline: float, out_r: int, res_r: int, viol_r: int) -> bytes:
-        try:
-            pidfd = os.pidfd_open(pid)
-        except (AttributeError, OSError):
-            pidfd = -1
+    def _supervise(
+        self, pid: int, deadline: float, out_r: int, res_r: int, viol_r: int, capacity: int = PIPE_CAPACITY
+    ) -> bytes:
         self.output_total = 0
         self.output_tail = bytearray()
         self.result = bytearray()
         self.violations = bytearray()
-        if pidfd >= 0:
-            killed_for = self._wait_for_exit(pid, pidfd, deadline, (out_r, res_r, viol_r))
-            os.close(pidfd)
-        else:
-            killed_for = self._poll_until_exit(pid, deadline, (out_r, res_r, viol_r))
-        _kill_group(pid)
-        _, status, usage = os.wait4(pid, 0)
+        killed_for = 0
+        pidfd = -1
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            pass
+        try:
+            if pidfd >= 0:
+                killed_for = self._wait_for_exit(pidfd, deadline, (out_r, res_r, viol_r), capacity)
+            else:
+                killed_for = self._poll_until_exit(pid, deadline, (out_r, res_r, viol_r))
+        finally:
+            if pidfd >= 0:
+                os.close(pidfd)
+            _kill_group(pid)
+            _, status, usage = os.wait4(pid, 0)
         header = _RESPONSE.pack(
             b"R",
             killed_for,
@@ -961,7 +972,7 @@ class _ForkServer:
             len(self.result),
         )
         response = b"".join((header, self.output_tail, self.result, self.violations))
-        self.output_tail = self.result = self.violations = bytearray()
+        del self.output_tail, self.result, self.violations
         return response
 
     def _take(self, fd: int, chunk: bytes, out_r: int, res_r: int) -> int:
@@ -978,59 +989,71 @@ class _ForkServer:
             self.violations += chunk
         return 0
 
-    def _drain(self, fds: list[int], out_r: int, res_r: int) -> tuple[int, bool]:
-        """Read whatever the (non-blocking) pipes hold now: (kill reason, a pipe is at least half full)."""
-        busy = False
-        for fd in list(fds):
-            while True:
-                try:
-                    chunk = os.read(fd, PIPE_CAPACITY)
-                except BlockingIOError:
-                    break
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    fds.remove(fd)
-                    break
-                busy = busy or len(chunk) >= PIPE_CAPACITY // 2
-                killed_for = self._take(fd, chunk, out_r, res_r)
-                if killed_for:
-                    return killed_for, busy
-        return 0, busy
+    def _drain(self, open_fds: list[int], out_r: int, res_r: int) -> tuple[int, int]:
+        """One read from each open (non-blocking) pipe, which takes all a full pipe holds; every pipe is read
+        even after one of them broke a limit, so that what the child sent before is kept. Returns (kill reason,
+        the most bytes one read got); a pipe at EOF leaves ``open_fds``. One read each keeps this bounded
+        however fast a child on another core writes."""
+        killed_for = 0
+        most = 0
+        for fd in list(open_fds):
+            try:
+                chunk = os.read(fd, PIPE_CAPACITY)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                open_fds.remove(fd)
+                continue
+            most = max(most, len(chunk))
+            killed_for = self._take(fd, chunk, out_r, res_r) or killed_for
+        return killed_for, most
 
-    def _wait_for_exit(self, pid: int, pidfd: int, deadline: float, pipes: tuple[int, int, int]) -> int:
-        """Sleep on the child's pidfd alone and read its pipes when it has exited.
+    def _wait_for_exit(self, pidfd: int, deadline: float, pipes: tuple[int, int, int], capacity: int) -> int:
+        """Sleep on the child's pidfd and read its pipes when it has exited.
 
         Waking on every frame the child writes cost a context switch and a turn of this loop each (five or
-        more per check); the pipes are large enough for what a check normally writes, so they are only read
-        at exit, and every DRAIN_PERIOD_S while the child runs (sooner while it is writing a lot), which is
-        also when the output and result limits are enforced."""
+        more per check); the pipes hold what a check normally writes, so they are read at exit, and every
+        DRAIN_PERIOD_S while the child runs (every millisecond while it fills them faster), which is also when
+        the output and result limits are enforced. Pipes that could not be enlarged are watched as well."""
         out_r, res_r, _ = pipes
         open_fds = list(pipes)
         for fd in pipes:
             os.set_blocking(fd, False)
-        period = DRAIN_PERIOD_S
         poller = select.poll()
         poller.register(pidfd, select.POLLIN)
+        if capacity < PIPE_CAPACITY // 4:
+            for fd in pipes:
+                poller.register(fd, select.POLLIN)
+        period = DRAIN_PERIOD_S
         while True:
             now = time.monotonic()
             if now >= deadline:
                 return 1
-            if poller.poll(max(1, int((min(deadline, now + period) - now) * 1000) + 1)):
+            events = poller.poll(max(1, math.ceil((min(deadline, now + period) - now) * 1000)))
+            if any(fd == pidfd for fd, _ in events):
                 break
-            killed_for, busy = self._drain(open_fds, out_r, res_r)
+            killed_for, most = self._drain(open_fds, out_r, res_r)
             if killed_for:
                 return killed_for
-            period = 0.001 if busy else min(DRAIN_PERIOD_S, period * 2)
-        killed_for, _ = self._drain(open_fds, out_r, res_r)
+            for fd in pipes:
+                if fd not in open_fds and capacity < PIPE_CAPACITY // 4:
+                    try:
+                        poller.unregister(fd)
+                    except KeyError:
+                        pass
+            period = 0.001 if most >= capacity // 2 else min(DRAIN_PERIOD_S, period * 2)
+        # The child is gone: its pipes hold all it wrote (each at most `capacity`), then EOF. A few rounds
+        # read that; a pipe still open after them is held by something else, read for up to a second more.
+        killed_for = 0
+        for _ in range(4):
+            killed_for, most = self._drain(open_fds, out_r, res_r)
+            if killed_for or not open_fds or not most:
+                break
         if killed_for or not open_fds:
             return killed_for
-        # Something still holds a pipe open after the child's exit (it cannot have children of its own, but
-        # this must not hang on it): read on for a second, then the group kill in the caller ends it.
-        until = time.monotonic() + 1.0
-        for fd in open_fds:
-            os.set_blocking(fd, True)
-        return self._read_until(open_fds, until, out_r, res_r)
+        return self._read_until(open_fds, time.monotonic() + 1.0, out_r, res_r)
 
     def _read_until(self, open_fds: list[int], until: float, out_r: int, res_r: int) -> int:
         poller = select.poll()
@@ -1040,9 +1063,11 @@ class _ForkServer:
             now = time.monotonic()
             if now >= until:
                 return 0
-            for fd, _ in poller.poll(max(1, int((until - now) * 1000) + 1)):
+            for fd, _ in poller.poll(max(1, math.ceil((until - now) * 1000))):
                 try:
                     chunk = os.read(fd, PIPE_CAPACITY)
+                except BlockingIOError:
+                    continue
                 except OSError:
                     chunk = b""
                 if not chunk:

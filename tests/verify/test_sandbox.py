@@ -357,3 +357,17 @@ def test_output_trickling_past_the_limit_is_stopped_while_the_child_runs():
     source = "import time\ndef f():\n    while True:\n        print('x' * 100_000)\n        time.sleep(0.01)"
     assert run(source, timeout=10.0).status == "output_limit"
     assert time.monotonic() - start < 5.0
+
+
+def test_results_sent_before_an_output_limit_kill_are_kept():
+    source = "n = 0\ndef f():\n    global n\n    n += 1\n    while n > 1:\n        print('x' * 3_000_000)\n    return n"
+    result = run(source, cases=2)
+    assert result.status == "output_limit"
+    assert values(result) == [1]
+
+
+def test_a_child_flooding_the_violation_pipe_is_still_stopped_at_its_deadline():
+    start = time.monotonic()
+    source = "import os\ndef f():\n    while True:\n        os.write(4, b'x' * 65536)"
+    assert run(source, timeout=1.0).status == "forbidden"
+    assert time.monotonic() - start < 3.0
