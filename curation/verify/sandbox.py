@@ -1063,20 +1063,30 @@ class _ForkServer:
             now = time.monotonic()
             if now >= until:
                 return 0
-            for fd, _ in poller.poll(max(1, math.ceil((until - now) * 1000))):
-                try:
-                    chunk = os.read(fd, PIPE_CAPACITY)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    poller.unregister(fd)
-                    open_fds.remove(fd)
-                    continue
-                killed_for = self._take(fd, chunk, out_r, res_r)
-                if killed_for:
-                    return killed_for
+            killed_for = self._read_ready(
+                poller, max(1, math.ceil((until - now) * 1000)), open_fds, out_r, res_r
+            )
+            if killed_for:
+                return killed_for
+        return 0
+
+    def _read_ready(self, poller: Any, wait_ms: int, open_fds: list[int], out_r: int, res_r: int) -> int:
+        """Poll up to ``wait_ms`` and read each pipe that has data (one that reports EOF leaves ``open_fds``);
+        returns the kill reason a chunk caused (0: none)."""
+        for fd, _ in poller.poll(wait_ms):
+            try:
+                chunk = os.read(fd, PIPE_CAPACITY)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                poller.unregister(fd)
+                open_fds.remove(fd)
+                continue
+            killed_for = self._take(fd, chunk, out_r, res_r)
+            if killed_for:
+                return killed_for
         return 0
 
     def _poll_until_exit(self, pid: int, deadline: float, pipes: tuple[int, int, int]) -> int:
@@ -1093,18 +1103,9 @@ class _ForkServer:
                 return 1
             if exited_at is not None and now >= exited_at + 1.0:
                 return 0
-            for fd, _ in poller.poll(10):
-                try:
-                    chunk = os.read(fd, PIPE_CAPACITY)
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    poller.unregister(fd)
-                    open_fds.remove(fd)
-                    continue
-                killed_for = self._take(fd, chunk, out_r, res_r)
-                if killed_for:
-                    return killed_for
+            killed_for = self._read_ready(poller, 10, open_fds, out_r, res_r)
+            if killed_for:
+                return killed_for
             if exited_at is None and _exited(pid):
                 exited_at = time.monotonic()
         return 0

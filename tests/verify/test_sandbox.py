@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
@@ -371,3 +372,35 @@ def test_a_child_flooding_the_violation_pipe_is_still_stopped_at_its_deadline():
     source = "import os\ndef f():\n    while True:\n        os.write(4, b'x' * 65536)"
     assert run(source, timeout=1.0).status == "forbidden"
     assert time.monotonic() - start < 3.0
+
+
+@pytest.mark.parametrize(
+    "pidfd", [True, False], ids=["waits on the pidfd", "without pidfds: polls the pipes"]
+)
+def test_the_server_collects_what_an_exited_child_wrote(monkeypatch, pidfd):
+    if not pidfd:
+        monkeypatch.setattr(sandbox.os, "pidfd_open", lambda pid: (_ for _ in ()).throw(OSError("no pidfd")))
+    server = sandbox._ForkServer(None, 0, (False, "test"), lean=True)
+    pipes = [os.pipe() for _ in range(3)]
+    pid = os.fork()
+    if pid == 0:  # a stand-in for a sandboxed child: writes to each pipe, then exits with status 3
+        os.write(pipes[0][1], b"printed")
+        os.write(pipes[1][1], b"result bytes " * 100_000)
+        os.write(pipes[2][1], b"violation\n")
+        os._exit(3)
+    for _, write_end in pipes:
+        os.close(write_end)
+    try:
+        capacity = fcntl.fcntl(
+            pipes[1][0], fcntl.F_GETPIPE_SZ
+        )  # a default 64 KiB pipe: watched, not only drained
+        response = server._supervise(pid, time.monotonic() + 10.0, *(r for r, _ in pipes), capacity=capacity)
+    finally:
+        for read_end, _ in pipes:
+            os.close(read_end)
+    _, killed_for, exit_status, _, tail_size, result_size = sandbox._RESPONSE.unpack_from(response)
+    body = response[sandbox._RESPONSE.size :]
+    assert (killed_for, exit_status) == (0, 3)
+    assert body[:tail_size] == b"printed"
+    assert body[tail_size : tail_size + result_size] == b"result bytes " * 100_000
+    assert body[tail_size + result_size :] == b"violation\n"
