@@ -997,14 +997,8 @@ class _ForkServer:
         killed_for = 0
         most = 0
         for fd in list(open_fds):
-            try:
-                chunk = os.read(fd, PIPE_CAPACITY)
-            except BlockingIOError:
-                continue
-            except OSError:
-                chunk = b""
+            chunk = _read_pipe(fd, open_fds)
             if not chunk:
-                open_fds.remove(fd)
                 continue
             most = max(most, len(chunk))
             killed_for = self._take(fd, chunk, out_r, res_r) or killed_for
@@ -1074,15 +1068,10 @@ class _ForkServer:
         """Poll up to ``wait_ms`` and read each pipe that has data (one that reports EOF leaves ``open_fds``);
         returns the kill reason a chunk caused (0: none)."""
         for fd, _ in poller.poll(wait_ms):
-            try:
-                chunk = os.read(fd, PIPE_CAPACITY)
-            except BlockingIOError:
-                continue
-            except OSError:
-                chunk = b""
-            if not chunk:
+            chunk = _read_pipe(fd, open_fds)
+            if chunk == b"":
                 poller.unregister(fd)
-                open_fds.remove(fd)
+            if not chunk:
                 continue
             killed_for = self._take(fd, chunk, out_r, res_r)
             if killed_for:
@@ -1118,6 +1107,20 @@ class _ForkServer:
         if module in ADAPTIVE_PRELOADABLE and module not in sys.modules:
             self._import(module)
             self._freeze()
+
+
+def _read_pipe(fd: int, open_fds: list[int]) -> bytes | None:
+    """One read of up to PIPE_CAPACITY: the bytes, b"" at EOF (``fd`` then leaves ``open_fds``), None if a
+    non-blocking pipe has nothing now."""
+    try:
+        chunk = os.read(fd, PIPE_CAPACITY)
+    except BlockingIOError:
+        return None
+    except OSError:
+        chunk = b""
+    if not chunk:
+        open_fds.remove(fd)
+    return chunk
 
 
 def _exited(pid: int) -> bool:
