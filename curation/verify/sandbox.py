@@ -941,7 +941,7 @@ class _ForkServer:
                 os.close(fd)
 
     def _supervise(
-        self, pid: int, deadline: float, out_r: int, res_r: int, viol_r: int, capacity: int = PIPE_CAPACITY
+        self, pid: int, deadline: float, out_r: int, res_r: int, viol_r: int, capacity: int
     ) -> bytes:
         self.output_total = 0
         self.output_tail = bytearray()
@@ -1017,9 +1017,9 @@ class _ForkServer:
             os.set_blocking(fd, False)
         poller = select.poll()
         poller.register(pidfd, select.POLLIN)
-        if capacity < PIPE_CAPACITY // 4:
-            for fd in pipes:
-                poller.register(fd, select.POLLIN)
+        watched = list(pipes) if capacity < PIPE_CAPACITY // 4 else []
+        for fd in watched:
+            poller.register(fd, select.POLLIN)
         period = DRAIN_PERIOD_S
         while True:
             now = time.monotonic()
@@ -1031,12 +1031,9 @@ class _ForkServer:
             killed_for, most = self._drain(open_fds, out_r, res_r)
             if killed_for:
                 return killed_for
-            for fd in pipes:
-                if fd not in open_fds and capacity < PIPE_CAPACITY // 4:
-                    try:
-                        poller.unregister(fd)
-                    except KeyError:
-                        pass
+            for fd in [fd for fd in watched if fd not in open_fds]:  # at EOF: poll would report it forever
+                poller.unregister(fd)
+                watched.remove(fd)
             period = 0.001 if most >= capacity // 2 else min(DRAIN_PERIOD_S, period * 2)
         # The child is gone: its pipes hold all it wrote (each at most `capacity`), then EOF. A few rounds
         # read that; a pipe still open after them is held by something else, read for up to a second more.
