@@ -272,8 +272,42 @@ def write_frame(fd: int, obj: Any, deadline: float | None = None) -> None:
         _write_frame_by(fd, data, deadline)
 
 
-def _write_bytes_frame(fd: int, data: bytes) -> None:
-    _write_all(fd, _HEADER.pack(len(data)) + data)
+def _write_parts(fd: int, parts: list[bytes]) -> None:
+    """One frame made of ``parts``, in one system call when the pipe has room for it (the common case)."""
+    size = 0
+    for part in parts:
+        size += len(part)
+    header = _HEADER.pack(size)
+    written = os.writev(fd, [header, *parts])
+    if written < len(header) + size:
+        _write_all(fd, (header + b"".join(parts))[written:])
+
+
+def _read_request(fd: int, limit: int = 256 << 20) -> bytes | None:
+    """The next frame's bytes from a blocking ``fd``, read with as few calls as it takes; None at end of stream."""
+    header = _read_exactly(fd, _HEADER.size)
+    if not header:
+        return None
+    (size,) = _HEADER.unpack(header)
+    if size > limit:
+        raise ValueError(f"frame of {size} bytes is over the {limit}-byte limit")
+    return _read_exactly(fd, size) if size else b""
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    """``size`` bytes from a blocking ``fd``; b"" at end of stream before the first byte, EOFError after it."""
+    data = os.read(fd, size)
+    if len(data) == size or not data:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < size:
+        chunk = os.read(fd, size - got)
+        if not chunk:
+            raise EOFError("stream ended inside a frame")
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -284,7 +318,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _write_frame_by(fd: int, data: bytes, deadline: float) -> None:
-    """``_write_bytes_frame`` to a non-blocking ``fd``, waiting for room until ``deadline`` (monotonic), then
+    """One frame of ``data`` to a non-blocking ``fd``, waiting for room until ``deadline`` (monotonic), then
     TimeoutError: a server that stopped reading must not block its client forever on a full pipe."""
     view = memoryview(_HEADER.pack(len(data)) + data)
     poller = select.poll()
@@ -678,10 +712,12 @@ def _child_main(
         modules_before = len(sys.modules)
         _write_all(res_fd, _TAG_READY + _HEADER.pack(0))
         # One call into the C scanner rather than json.loads, whose Python layers touch more shared pages.
-        arguments, end = config.pop("scan")(payload.decode(), 0)
-        if payload[end:].strip():
-            raise ValueError("trailing data after the payload")
+        text = str(payload, "utf-8")
         del payload
+        arguments, end = config.pop("scan")(text, 0)
+        if text[end:].strip():
+            raise ValueError("trailing data after the payload")
+        del text
     except BaseException:
         os._exit(SETUP_FAILED_EXIT)
 
@@ -743,7 +779,8 @@ class _ForkServer:
                 os.dup2(self.devnull, fd, inheritable=False)
         if self.devnull < 5:
             self.devnull = fcntl.fcntl(self.devnull, fcntl.F_DUPFD_CLOEXEC, 5)
-        self.entries: dict[str, Callable] = {}
+        self.entries: dict[bytes, Callable] = {}
+        self.poller = select.poll()  # reused: the child's pidfd (and small pipes) are registered per check
         self.protections: dict[str, Any] = {}
         self.max_fd = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         if self.max_fd == resource.RLIM_INFINITY or self.max_fd > 1 << 20:
@@ -900,53 +937,56 @@ class _ForkServer:
             pages = int(f.read().split()[0])
         self.base_size = pages * os.sysconf("SC_PAGE_SIZE")
 
-    def _entry(self, name: str) -> Callable:
+    def _entry(self, name: bytes) -> Callable:
         if name not in self.entries:
-            module, _, attr = name.partition(":")
+            module, _, attr = name.decode().partition(":")
             self.entries[name] = getattr(importlib.import_module(module), attr)
         return self.entries[name]
 
-    def run(self, timeout: float, memory_mb: int, entry_name: str, payload: bytes) -> bytes:
-        """Fork one child for a request and supervise it to the end; returns the binary response.
+    def run(self, timeout: float, memory_mb: int, entry_name: bytes, payload: Any) -> list[bytes]:
+        """Fork one child for a request and supervise it to the end; returns the binary response, in parts.
 
-        Lean on purpose: after each fork every page this process writes costs it a copy-on-write fault, so the
-        classification of the outcome (and all JSON) is left to the client."""
-        entry = self._entry(entry_name)
+        Lean on purpose: after each fork every page this process writes costs it a page fault, so the
+        classification of the outcome (and all JSON) is left to the client, and the common case (a child that
+        exits within DRAIN_PERIOD_S, having written less than its pipes hold) makes few calls and few objects."""
+        entry = self.entries.get(entry_name)
+        if entry is None:
+            entry = self._entry(entry_name)
         cpu_s = int(timeout) + 2
         address_space = self.base_size + (memory_mb or self.memory_mb) * (1 << 20)
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         res_r, res_w = os.pipe2(os.O_CLOEXEC)
         viol_r, viol_w = os.pipe2(os.O_CLOEXEC)
-        capacity = PIPE_CAPACITY
-        for fd in (out_w, res_w):
-            try:
-                capacity = min(capacity, fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_CAPACITY))
-            except OSError:
-                # Over the per-user pipe-buffer quota (a non-root server with many checks at once), or above
-                # /proc/sys/fs/pipe-max-size: this pipe keeps what it has, and the server wakes on its data.
-                capacity = min(capacity, fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ))
-        start = time.monotonic()
+        try:
+            capacity = min(
+                fcntl.fcntl(out_w, fcntl.F_SETPIPE_SZ, PIPE_CAPACITY),
+                fcntl.fcntl(res_w, fcntl.F_SETPIPE_SZ, PIPE_CAPACITY),
+            )
+        except OSError:
+            capacity = _enlarge_pipes((out_w, res_w))
+        deadline = time.monotonic() + timeout
         pid = os.fork()
         if pid == 0:
             _child_main(
                 entry, payload, cpu_s, address_space, self.child_config, (self.devnull, out_w, res_w, viol_w)
             )
             os._exit(SETUP_FAILED_EXIT)  # not reached
-        for fd in (out_w, res_w, viol_w):
-            os.close(fd)
+        os.close(out_w)
+        os.close(res_w)
+        os.close(viol_w)
         try:
-            return self._supervise(pid, start + timeout, out_r, res_r, viol_r, capacity)
+            return self._supervise(pid, deadline, (out_r, res_r, viol_r), capacity)
         finally:
-            for fd in (out_r, res_r, viol_r):
-                os.close(fd)
+            os.close(out_r)
+            os.close(res_r)
+            os.close(viol_r)
 
     def _supervise(
-        self, pid: int, deadline: float, out_r: int, res_r: int, viol_r: int, capacity: int
-    ) -> bytes:
-        self.output_total = 0
-        self.output_tail = bytearray()
-        self.result = bytearray()
-        self.violations = bytearray()
+        self, pid: int, deadline: float, pipes: tuple[int, int, int], capacity: int
+    ) -> list[bytes]:
+        """Wait for the child to exit (killing it at the deadline or past a limit), always reap it, and return
+        the response: header, output tail, results, violations."""
+        got = _ChildOutput(pipes, self.result_limit)
         killed_for = 0
         pidfd = -1
         try:
@@ -955,146 +995,64 @@ class _ForkServer:
             pass
         try:
             if pidfd >= 0:
-                killed_for = self._wait_for_exit(pidfd, deadline, (out_r, res_r, viol_r), capacity)
+                killed_for = self._wait_for_exit(pidfd, deadline, got, capacity)
             else:
-                killed_for = self._poll_until_exit(pid, deadline, (out_r, res_r, viol_r))
+                killed_for = _poll_until_exit(pid, deadline, got)
         finally:
             if pidfd >= 0:
                 os.close(pidfd)
             _kill_group(pid)
             _, status, usage = os.wait4(pid, 0)
+        result = b"".join(got.chunks[1])
+        violations = b"".join(got.chunks[2])
         header = _RESPONSE.pack(
             b"R",
             killed_for,
             os.waitstatus_to_exitcode(status),
             usage.ru_utime + usage.ru_stime,
-            len(self.output_tail),
-            len(self.result),
+            len(got.tail),
+            len(result),
         )
-        response = b"".join((header, self.output_tail, self.result, self.violations))
-        del self.output_tail, self.result, self.violations
-        return response
+        return [header, got.tail, result, violations]
 
-    def _take(self, fd: int, chunk: bytes, out_r: int, res_r: int) -> int:
-        """Account one chunk read from a child's pipe; returns the kill reason it causes (0: none)."""
-        if fd == out_r:
-            self.output_total += len(chunk)
-            self.output_tail += chunk
-            del self.output_tail[:-2000]
-            return 2 if self.output_total > OUTPUT_LIMIT_BYTES else 0
-        if fd == res_r:
-            self.result += chunk
-            return 3 if len(self.result) > self.result_limit else 0
-        if len(self.violations) < 1 << 16:
-            self.violations += chunk
-        return 0
-
-    def _drain(self, open_fds: list[int], out_r: int, res_r: int) -> tuple[int, int]:
-        """One read from each open (non-blocking) pipe, which takes all a full pipe holds; every pipe is read
-        even after one of them broke a limit, so that what the child sent before is kept. Returns (kill reason,
-        the most bytes one read got); a pipe at EOF leaves ``open_fds``. One read each keeps this bounded
-        however fast a child on another core writes."""
-        killed_for = 0
-        most = 0
-        for fd in list(open_fds):
-            chunk = _read_pipe(fd, open_fds)
-            if not chunk:
-                continue
-            most = max(most, len(chunk))
-            killed_for = self._take(fd, chunk, out_r, res_r) or killed_for
-        return killed_for, most
-
-    def _wait_for_exit(self, pidfd: int, deadline: float, pipes: tuple[int, int, int], capacity: int) -> int:
+    def _wait_for_exit(self, pidfd: int, deadline: float, got: _ChildOutput, capacity: int) -> int:
         """Sleep on the child's pidfd and read its pipes when it has exited.
 
         Waking on every frame the child writes cost a context switch and a turn of this loop each (five or
         more per check); the pipes hold what a check normally writes, so they are read at exit, and every
         DRAIN_PERIOD_S while the child runs (every millisecond while it fills them faster), which is also when
         the output and result limits are enforced. Pipes that could not be enlarged are watched as well."""
-        out_r, res_r, _ = pipes
-        open_fds = list(pipes)
-        for fd in pipes:
-            os.set_blocking(fd, False)
-        poller = select.poll()
+        poller = self.poller
         poller.register(pidfd, select.POLLIN)
-        watched = list(pipes) if capacity < PIPE_CAPACITY // 4 else []
+        watched = list(got.fds) if capacity < PIPE_CAPACITY // 4 else []
         for fd in watched:
             poller.register(fd, select.POLLIN)
-        period = DRAIN_PERIOD_S
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                return 1
-            events = poller.poll(max(1, math.ceil((min(deadline, now + period) - now) * 1000)))
-            if any(fd == pidfd for fd, _ in events):
-                break
-            killed_for, most = self._drain(open_fds, out_r, res_r)
-            if killed_for:
-                return killed_for
-            for fd in [fd for fd in watched if fd not in open_fds]:  # at EOF: poll would report it forever
+        try:
+            period = DRAIN_PERIOD_S
+            while True:
+                now = time.monotonic()
+                if now >= deadline:
+                    return 1
+                events = poller.poll(math.ceil((min(deadline, now + period) - now) * 1000))
+                exited = False
+                for fd, _ in events:
+                    if fd == pidfd:
+                        exited = True
+                if exited:
+                    break
+                killed_for, most = got.drain()
+                if killed_for:
+                    return killed_for
+                for fd in watched[:]:
+                    if fd not in got.open:  # at EOF: poll would report it forever
+                        poller.unregister(fd)
+                        watched.remove(fd)
+                period = 0.001 if most >= capacity // 2 else min(DRAIN_PERIOD_S, period * 2)
+        finally:
+            poller.unregister(pidfd)
+            for fd in watched:
                 poller.unregister(fd)
-                watched.remove(fd)
-            period = 0.001 if most >= capacity // 2 else min(DRAIN_PERIOD_S, period * 2)
-        # The child is gone: its pipes hold all it wrote (each at most `capacity`), then EOF. A few rounds
-        # read that; a pipe still open after them is held by something else, read for up to a second more.
-        killed_for = 0
-        for _ in range(4):
-            killed_for, most = self._drain(open_fds, out_r, res_r)
-            if killed_for or not open_fds or not most:
-                break
-        if killed_for or not open_fds:
-            return killed_for
-        return self._read_until(open_fds, time.monotonic() + 1.0, out_r, res_r)
-
-    def _read_until(self, open_fds: list[int], until: float, out_r: int, res_r: int) -> int:
-        poller = select.poll()
-        for fd in open_fds:
-            poller.register(fd, select.POLLIN)
-        while open_fds:
-            now = time.monotonic()
-            if now >= until:
-                return 0
-            killed_for = self._read_ready(
-                poller, max(1, math.ceil((until - now) * 1000)), open_fds, out_r, res_r
-            )
-            if killed_for:
-                return killed_for
-        return 0
-
-    def _read_ready(self, poller: Any, wait_ms: int, open_fds: list[int], out_r: int, res_r: int) -> int:
-        """Poll up to ``wait_ms`` and read each pipe that has data (one that reports EOF leaves ``open_fds``);
-        returns the kill reason a chunk caused (0: none)."""
-        for fd, _ in poller.poll(wait_ms):
-            chunk = _read_pipe(fd, open_fds)
-            if chunk == b"":
-                poller.unregister(fd)
-            if not chunk:
-                continue
-            killed_for = self._take(fd, chunk, out_r, res_r)
-            if killed_for:
-                return killed_for
-        return 0
-
-    def _poll_until_exit(self, pid: int, deadline: float, pipes: tuple[int, int, int]) -> int:
-        """Without pidfds (Linux < 5.3): poll the pipes, and check for the exit every 10 ms."""
-        out_r, res_r, _ = pipes
-        open_fds = list(pipes)
-        poller = select.poll()
-        for fd in open_fds:
-            poller.register(fd, select.POLLIN)
-        exited_at: float | None = None
-        while open_fds or exited_at is None:
-            now = time.monotonic()
-            if exited_at is None and now >= deadline:
-                return 1
-            if exited_at is not None and now >= exited_at + 1.0:
-                return 0
-            killed_for = self._read_ready(poller, 10, open_fds, out_r, res_r)
-            if killed_for:
-                return killed_for
-            if exited_at is None and _exited(pid):
-                exited_at = time.monotonic()
-        return 0
+        return got.drain_after_exit()
 
     def preload(self, module: str) -> None:
         """Import into the server what children keep importing themselves (a few uses: cheaper to fork it).
@@ -1106,18 +1064,135 @@ class _ForkServer:
             self._freeze()
 
 
-def _read_pipe(fd: int, open_fds: list[int]) -> bytes | None:
-    """One read of up to PIPE_CAPACITY: the bytes, b"" at EOF (``fd`` then leaves ``open_fds``), None if a
-    non-blocking pipe has nothing now."""
-    try:
-        chunk = os.read(fd, PIPE_CAPACITY)
-    except BlockingIOError:
-        return None
-    except OSError:
-        chunk = b""
-    if not chunk:
-        open_fds.remove(fd)
-    return chunk
+class _ChildOutput:
+    """What the server has read from one child's pipes (output, results, violations), and the limits that
+    reading enforces. Only the tail of the output is kept; violations are capped at 64 KiB."""
+
+    __slots__ = ("fds", "open", "tail", "output_total", "chunks", "result_size", "result_limit")
+
+    def __init__(self, fds: tuple[int, int, int], result_limit: int):
+        # The read ends only (a pipe's two ends are separate open files): the child's writes stay blocking.
+        for fd in fds:
+            fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
+        self.fds = fds
+        self.open = list(fds)
+        self.tail = b""
+        self.output_total = 0
+        self.chunks: tuple[list[bytes], list[bytes], list[bytes]] = ([], [], [])
+        self.result_size = 0
+        self.result_limit = result_limit
+
+    def take(self, fd: int, chunk: bytes) -> int:
+        """Account one chunk read from ``fd``; returns the kill reason it causes (0: none)."""
+        if fd == self.fds[0]:
+            self.output_total += len(chunk)
+            self.tail = (self.tail + chunk)[-2000:]
+            return 2 if self.output_total > OUTPUT_LIMIT_BYTES else 0
+        if fd == self.fds[1]:
+            self.chunks[1].append(chunk)
+            self.result_size += len(chunk)
+            return 3 if self.result_size > self.result_limit else 0
+        if sum(len(c) for c in self.chunks[2]) < 1 << 16:
+            self.chunks[2].append(chunk)
+        return 0
+
+    def read(self, fd: int) -> bytes | None:
+        """One read of up to PIPE_CAPACITY from a non-blocking pipe: the bytes, b"" at EOF (``fd`` then leaves
+        ``open``), None if it has nothing now."""
+        try:
+            chunk = os.read(fd, PIPE_CAPACITY)
+        except BlockingIOError:
+            return None
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.open.remove(fd)
+        return chunk
+
+    def drain(self) -> tuple[int, int]:
+        """One read from each open pipe, which takes all a full pipe holds; every pipe is read even after one
+        of them broke a limit, so that what the child sent before is kept. Returns (kill reason, the most bytes
+        one read got). One read each keeps this bounded however fast a child on another core writes."""
+        killed_for = 0
+        most = 0
+        for fd in self.open[:]:
+            chunk = self.read(fd)
+            if chunk:
+                if len(chunk) > most:
+                    most = len(chunk)
+                killed_for = self.take(fd, chunk) or killed_for
+        return killed_for, most
+
+    def drain_after_exit(self) -> int:
+        """The child is gone: its pipes hold all it wrote (each at most their capacity), then EOF. A few rounds
+        read that; a pipe still open after them is held by something else, read for up to a second more."""
+        for _ in range(4):
+            killed_for, most = self.drain()
+            if killed_for or not self.open or not most:
+                break
+        if killed_for or not self.open:
+            return killed_for
+        return self.read_until(time.monotonic() + 1.0)
+
+    def read_until(self, until: float) -> int:
+        poller = select.poll()
+        for fd in self.open:
+            poller.register(fd, select.POLLIN)
+        while self.open:
+            now = time.monotonic()
+            if now >= until:
+                return 0
+            killed_for = self.read_ready(poller, max(1, math.ceil((until - now) * 1000)))
+            if killed_for:
+                return killed_for
+        return 0
+
+    def read_ready(self, poller: Any, wait_ms: int) -> int:
+        """Poll up to ``wait_ms`` and read each pipe that has data (one that reports EOF leaves ``open``);
+        returns the kill reason a chunk caused (0: none)."""
+        for fd, _ in poller.poll(wait_ms):
+            chunk = self.read(fd)
+            if chunk == b"":
+                poller.unregister(fd)
+            if not chunk:
+                continue
+            killed_for = self.take(fd, chunk)
+            if killed_for:
+                return killed_for
+        return 0
+
+
+def _enlarge_pipes(fds: tuple[int, ...]) -> int:
+    """Ask for PIPE_CAPACITY on each pipe; returns the smallest capacity they have."""
+    capacity = PIPE_CAPACITY
+    for fd in fds:
+        try:
+            capacity = min(capacity, fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_CAPACITY))
+        except OSError:
+            # Over the per-user pipe-buffer quota (a non-root server with many checks at once), or above
+            # /proc/sys/fs/pipe-max-size: this pipe keeps what it has, and the server wakes on its data.
+            capacity = min(capacity, fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ))
+    return capacity
+
+
+def _poll_until_exit(pid: int, deadline: float, got: _ChildOutput) -> int:
+    """Without pidfds (Linux < 5.3): poll the pipes, and check for the exit every 10 ms."""
+    poller = select.poll()
+    for fd in got.open:
+        poller.register(fd, select.POLLIN)
+    exited_at: float | None = None
+    while got.open or exited_at is None:
+        now = time.monotonic()
+        if exited_at is None and now >= deadline:
+            return 1
+        if exited_at is not None and now >= exited_at + 1.0:
+            return 0
+        killed_for = got.read_ready(poller, 10)
+        if killed_for:
+            return killed_for
+        if exited_at is None and _exited(pid):
+            exited_at = time.monotonic()
+    return 0
 
 
 def _exited(pid: int) -> bool:
@@ -1128,11 +1203,14 @@ def _exited(pid: int) -> bool:
 
 
 def _kill_group(pid: int) -> None:
-    for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-        try:
-            kill()
-        except (ProcessLookupError, PermissionError):
-            pass
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _describe_exit(exit_status: int, ended: bool) -> str:
@@ -1293,26 +1371,28 @@ def serve(parent_pid: int | None = None) -> None:
     # Children inherit this working directory: the empty read-only one.
     os.chdir(server.workdir)
     write_frame(ipc_out, {"hello": {"pid": server.pid, "protections": server.protections}})
-    reader = FrameReader(ipc_in)
     while True:
         try:
-            request = reader.read_bytes()
+            request = _read_request(ipc_in)
         except (OSError, ValueError, EOFError):
             break
         if request is None:
             break
         try:
             kind, timeout, memory_mb, entry_size = _REQUEST.unpack_from(request)
-            entry = request[_REQUEST.size : _REQUEST.size + entry_size].decode()
+            entry = request[_REQUEST.size : _REQUEST.size + entry_size]
             if kind == _REQ_PRELOAD:
-                server.preload(entry)
+                server.preload(entry.decode())
                 continue
-            response = server.run(timeout, memory_mb, entry, request[_REQUEST.size + entry_size :])
+            # A view, not a copy: only the child decodes the payload.
+            response = server.run(
+                timeout, memory_mb, entry, memoryview(request)[_REQUEST.size + entry_size :]
+            )
         except Exception as exc:  # keep serving: one bad request must not take the server down
-            response = b"U" + f"fork server error: {type(exc).__name__}: {exc}".encode("utf-8", "replace")
+            response = [b"U" + f"fork server error: {type(exc).__name__}: {exc}".encode("utf-8", "replace")]
         del request
         try:
-            _write_bytes_frame(ipc_out, response)
+            _write_parts(ipc_out, response)
         except OSError:
             break
         del response

@@ -394,13 +394,65 @@ def test_the_server_collects_what_an_exited_child_wrote(monkeypatch, pidfd):
         capacity = fcntl.fcntl(
             pipes[1][0], fcntl.F_GETPIPE_SZ
         )  # a default 64 KiB pipe: watched, not only drained
-        response = server._supervise(pid, time.monotonic() + 10.0, *(r for r, _ in pipes), capacity=capacity)
+        parts = server._supervise(pid, time.monotonic() + 10.0, tuple(r for r, _ in pipes), capacity=capacity)
     finally:
         for read_end, _ in pipes:
             os.close(read_end)
+    response = b"".join(parts)
     _, killed_for, exit_status, _, tail_size, result_size = sandbox._RESPONSE.unpack_from(response)
     body = response[sandbox._RESPONSE.size :]
     assert (killed_for, exit_status) == (0, 3)
     assert body[:tail_size] == b"printed"
     assert body[tail_size : tail_size + result_size] == b"result bytes " * 100_000
     assert body[tail_size + result_size :] == b"violation\n"
+
+
+def test_the_server_reads_a_request_that_arrives_in_pieces():
+    read_end, write_end = os.pipe()
+    body = b"payload " * 10
+    pid = os.fork()
+    if pid == 0:  # a client writing the frame in three pieces, with pauses
+        frame = sandbox._HEADER.pack(len(body)) + body
+        for piece in (frame[:2], frame[2:30], frame[30:]):
+            os.write(write_end, piece)
+            time.sleep(0.05)
+        os._exit(0)
+    os.close(write_end)
+    try:
+        assert sandbox._read_request(read_end) == body
+        assert sandbox._read_request(read_end) is None  # then the end of the stream
+    finally:
+        os.waitpid(pid, 0)
+        os.close(read_end)
+
+
+@pytest.mark.parametrize(
+    "data, error",
+    [(b"\x00\x00\x00\x10short", EOFError), (b"\x00\x00", EOFError), (b"\x7f\xff\xff\xff", ValueError)],
+    ids=["ends inside the body", "ends inside the header", "over the size limit"],
+)
+def test_a_broken_request_stream_is_an_error_not_a_request(data, error):
+    read_end, write_end = os.pipe()
+    os.write(write_end, data)
+    os.close(write_end)
+    try:
+        with pytest.raises(error):
+            sandbox._read_request(read_end)
+    finally:
+        os.close(read_end)
+
+
+def test_a_response_larger_than_the_pipe_is_written_whole():
+    read_end, write_end = os.pipe()
+    parts = [b"h" * 10, b"", b"r" * 300_000, b"v" * 5]
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        sandbox._write_parts(write_end, parts)
+        os._exit(0)
+    os.close(write_end)
+    try:
+        assert sandbox.FrameReader(read_end).read_bytes() == b"".join(parts)
+    finally:
+        os.waitpid(pid, 0)
+        os.close(read_end)
