@@ -8,6 +8,7 @@ import pytest
 
 from curation.records.answer import answer_from_dict
 from curation.verify import code
+from curation.verify.attempt import to_wire
 from curation.verify.code import (
     InvalidProblem,
     Unsupported,
@@ -16,7 +17,6 @@ from curation.verify.code import (
     from_wire,
     grade_code,
     reference_outputs,
-    to_wire,
 )
 from curation.verify.grade import grade_task
 

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from curation.verify import sandbox
+from curation.verify import forkserver, sandbox
 
-ENTRY = "curation.verify.code:run_attempt"
+ENTRY = "curation.verify.attempt:run_attempt"
 
 
 def run(source: str, timeout: float = 2.0, cases: int = 1) -> sandbox.SandboxResult:
@@ -379,8 +379,8 @@ def test_a_child_flooding_the_violation_pipe_is_still_stopped_at_its_deadline():
 )
 def test_the_server_collects_what_an_exited_child_wrote(monkeypatch, pidfd):
     if not pidfd:
-        monkeypatch.setattr(sandbox.os, "pidfd_open", lambda pid: (_ for _ in ()).throw(OSError("no pidfd")))
-    server = sandbox._ForkServer(None, 0, (False, "test"), lean=True)
+        monkeypatch.setattr(forkserver.os, "pidfd_open", lambda pid: (_ for _ in ()).throw(OSError("no pidfd")))
+    server = forkserver._ForkServer(None, 0, (False, "test"), lean=True)
     pipes = [os.pipe() for _ in range(3)]
     pid = os.fork()
     if pid == 0:  # a stand-in for a sandboxed child: writes to each pipe, then exits with status 3
@@ -399,8 +399,8 @@ def test_the_server_collects_what_an_exited_child_wrote(monkeypatch, pidfd):
         for read_end, _ in pipes:
             os.close(read_end)
     response = b"".join(parts)
-    _, killed_for, exit_status, _, tail_size, result_size = sandbox._RESPONSE.unpack_from(response)
-    body = response[sandbox._RESPONSE.size :]
+    _, killed_for, exit_status, _, tail_size, result_size = forkserver._RESPONSE.unpack_from(response)
+    body = response[forkserver._RESPONSE.size :]
     assert (killed_for, exit_status) == (0, 3)
     assert body[:tail_size] == b"printed"
     assert body[tail_size : tail_size + result_size] == b"result bytes " * 100_000
@@ -412,15 +412,15 @@ def test_the_server_reads_a_request_that_arrives_in_pieces():
     body = b"payload " * 10
     pid = os.fork()
     if pid == 0:  # a client writing the frame in three pieces, with pauses
-        frame = sandbox._HEADER.pack(len(body)) + body
+        frame = forkserver._HEADER.pack(len(body)) + body
         for piece in (frame[:2], frame[2:30], frame[30:]):
             os.write(write_end, piece)
             time.sleep(0.05)
         os._exit(0)
     os.close(write_end)
     try:
-        assert sandbox._read_request(read_end) == body
-        assert sandbox._read_request(read_end) is None  # then the end of the stream
+        assert forkserver._read_request(read_end) == body
+        assert forkserver._read_request(read_end) is None  # then the end of the stream
     finally:
         os.waitpid(pid, 0)
         os.close(read_end)
@@ -437,7 +437,7 @@ def test_a_broken_request_stream_is_an_error_not_a_request(data, error):
     os.close(write_end)
     try:
         with pytest.raises(error):
-            sandbox._read_request(read_end)
+            forkserver._read_request(read_end)
     finally:
         os.close(read_end)
 
@@ -448,7 +448,7 @@ def test_a_response_larger_than_the_pipe_is_written_whole():
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
-        sandbox._write_parts(write_end, parts)
+        forkserver._write_parts(write_end, parts)
         os._exit(0)
     os.close(write_end)
     try:
