@@ -86,58 +86,71 @@ def _numpy_scalar_kinds() -> dict[type, str]:
 def to_wire(value: Any) -> Any:
     """Plain JSON for a function's result, by exact type; anything else becomes an ``unsupported`` marker."""
     np = sys.modules.get("numpy")
-    scalar_kinds = _numpy_scalar_kinds()
-    ndarray = np.ndarray if np is not None else None
-    budget = [MAX_LEAVES]
+    return _convert(value, 0, [MAX_LEAVES, _numpy_scalar_kinds(), np.ndarray if np is not None else None])
 
-    def convert(x: Any, depth: int) -> Any:
-        budget[0] -= 1
-        if budget[0] < 0:
-            return {_TAG_UNSUPPORTED: "result too large"}
-        if depth > MAX_DEPTH:
-            return {_TAG_UNSUPPORTED: "result nested too deeply"}
-        t = type(x)
-        if x is None or t is bool or t is str:
+
+# Module level, with plain loops rather than comprehensions: in a child every function object (a closure, a
+# comprehension) is one more allocation on a page it shares with the fork server, i.e. a page it must copy.
+def _convert(x: Any, depth: int, state: list) -> Any:
+    """``state``: [leaves left, numpy scalar type -> kind, numpy.ndarray or None]."""
+    state[0] -= 1
+    if state[0] < 0:
+        return {_TAG_UNSUPPORTED: "result too large"}
+    if depth > MAX_DEPTH:
+        return {_TAG_UNSUPPORTED: "result nested too deeply"}
+    t = type(x)
+    if x is None or t is bool or t is str:
+        return x
+    if t is int:
+        if -(1 << 63) < x < (1 << 63):
             return x
-        if t is int:
-            if -(1 << 63) < x < (1 << 63):
-                return x
-            if x.bit_length() > 100_000:
-                return {_TAG_UNSUPPORTED: "integer too large"}
-            return {_TAG_INT: hex(x)}
-        if t is float:
-            return _float_wire(x)
-        if t is complex:
-            return {_TAG_COMPLEX: [_float_wire(x.real), _float_wire(x.imag)]}
-        if t is list or t is tuple:
-            return [convert(e, depth + 1) for e in x]
-        if t is dict:
-            keys = list(x)
-            if all(type(k) is str for k in keys) and not _TAGS.intersection(keys):
-                return {k: convert(x[k], depth + 1) for k in keys}
-            return {_TAG_DICT: [[convert(k, depth + 1), convert(x[k], depth + 1)] for k in keys]}
-        kind = scalar_kinds.get(t)
-        if kind is not None:
-            if kind == "b":
-                return bool(x)
-            if kind in "iu":
-                return convert(int(x), depth)
-            if kind == "f":
-                return _float_wire(float(x))
-            return convert(complex(x), depth)
-        if ndarray is not None and t is ndarray:
-            if x.dtype.kind not in "biufcU":
-                return {_TAG_UNSUPPORTED: f"ndarray of dtype {x.dtype.str}"}
-            if x.size > budget[0]:
-                return {_TAG_UNSUPPORTED: "result too large"}
-            return convert(x.tolist(), depth)
-        try:
-            name = t.__qualname__ if type(t.__qualname__) is str else "object"
-        except BaseException:
-            name = "object"
-        return {_TAG_UNSUPPORTED: name[:100]}
-
-    return convert(value, 0)
+        if x.bit_length() > 100_000:
+            return {_TAG_UNSUPPORTED: "integer too large"}
+        return {_TAG_INT: hex(x)}
+    if t is float:
+        return _float_wire(x)
+    if t is complex:
+        return {_TAG_COMPLEX: [_float_wire(x.real), _float_wire(x.imag)]}
+    if t is list or t is tuple:
+        items = []
+        for e in x:
+            items.append(_convert(e, depth + 1, state))
+        return items
+    if t is dict:
+        keys = list(x)
+        plain = not _TAGS.intersection(keys)
+        for k in keys:
+            if type(k) is not str:
+                plain = False
+        if plain:
+            converted = {}
+            for k in keys:
+                converted[k] = _convert(x[k], depth + 1, state)
+            return converted
+        pairs = []
+        for k in keys:
+            pairs.append([_convert(k, depth + 1, state), _convert(x[k], depth + 1, state)])
+        return {_TAG_DICT: pairs}
+    kind = state[1].get(t)
+    if kind is not None:
+        if kind == "b":
+            return bool(x)
+        if kind in "iu":
+            return _convert(int(x), depth, state)
+        if kind == "f":
+            return _float_wire(float(x))
+        return _convert(complex(x), depth, state)
+    if state[2] is not None and t is state[2]:
+        if x.dtype.kind not in "biufcU":
+            return {_TAG_UNSUPPORTED: f"ndarray of dtype {x.dtype.str}"}
+        if x.size > state[0]:
+            return {_TAG_UNSUPPORTED: "result too large"}
+        return _convert(x.tolist(), depth, state)
+    try:
+        name = t.__qualname__ if type(t.__qualname__) is str else "object"
+    except BaseException:
+        name = "object"
+    return {_TAG_UNSUPPORTED: name[:100]}
 
 
 def _convert_input(value: Any, type_name: str) -> Any:
@@ -190,9 +203,12 @@ def run_attempt(payload: dict, emit: Callable[[Any], None]) -> None:
     if function is None or not callable(function):
         emit({"missing": f"the code does not define a function {name!r}"})
         return
+    arguments = payload["arguments"]
     for index, inputs in enumerate(payload["cases"]):
+        args = []
         try:
-            args = [_convert_input(inputs[arg], type_name) for arg, type_name in payload["arguments"]]
+            for arg, type_name in arguments:
+                args.append(_convert_input(inputs[arg], type_name))
         except Exception as exc:
             emit({"case": index, "error": "bad test input: " + _describe(exc)})
             continue

@@ -330,8 +330,28 @@ def _run_reference(
 
 
 def _summary(wire: Any) -> Any:
+    if _surely_short(wire):
+        return wire
     text = json.dumps(wire, separators=(",", ":"))
     return wire if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "..."
+
+
+def _surely_short(wire: Any) -> bool:
+    """Whether ``wire``'s JSON is within SUMMARY_CHARS without writing it: a number, or a list of up to nine
+    (a float is at most 24 characters), which is what most test cases return."""
+    if type(wire) is list:
+        if len(wire) > 9:
+            return False
+        for item in wire:
+            if not _short_scalar(item):
+                return False
+        return True
+    return _short_scalar(wire)
+
+
+def _short_scalar(x: Any) -> bool:
+    t = type(x)
+    return x is None or t is float or t is bool or (t is int and -(1 << 63) < x < 1 << 63)
 
 
 def grade_code(

@@ -253,6 +253,10 @@ _RESPONSE = struct.Struct(
     ">cBidII"
 )  # b"R", killed_for, exit status, child CPU s, output tail length, result length
 _KILLED_FOR = ("", "timeout", "output_limit", "result_limit")
+# Built once: every object a child builds is a page it may have to copy.
+_READY_FRAME = _TAG_READY + _HEADER.pack(0)
+_NO_IMPORTS = b'{"imported":[]}'
+_NO_IMPORTS_END = _TAG_META + _HEADER.pack(len(_NO_IMPORTS)) + _NO_IMPORTS + _TAG_END + _HEADER.pack(0)
 
 
 # ------------------------------------------------------------------------------------------------ JSON, lean
@@ -630,7 +634,7 @@ def _child_main(
         # is this child's own, so after the pop nothing that model code can reach refers to the hook.
         sys.addaudithook(config.pop("guard"))
         modules_before = len(sys.modules)
-        _write_all(res_fd, _TAG_READY + _HEADER.pack(0))
+        _write_all(res_fd, _READY_FRAME)
         # One call into the C scanner rather than json.loads, whose Python layers touch more shared pages.
         text = str(payload, "utf-8")
         del payload
@@ -647,11 +651,14 @@ def _child_main(
 
     try:
         entry(arguments, emit)
-        # Dicts keep insertion order: the newest keys are the modules this check imported.
-        new = itertools.islice(reversed(sys.modules), max(0, len(sys.modules) - modules_before))
-        imported = sorted({_preload_name(m) for m in new} & ADAPTIVE_PRELOADABLE)
-        meta = "".join(encode({"imported": imported}, 0)).encode()
-        _write_all(res_fd, _TAG_META + _HEADER.pack(len(meta)) + meta + _TAG_END + _HEADER.pack(0))
+        if len(sys.modules) == modules_before:
+            _write_all(res_fd, _NO_IMPORTS_END)
+        else:
+            # Dicts keep insertion order: the newest keys are the modules this check imported.
+            new = itertools.islice(reversed(sys.modules), max(0, len(sys.modules) - modules_before))
+            imported = sorted({_preload_name(m) for m in new} & ADAPTIVE_PRELOADABLE)
+            meta = "".join(encode({"imported": imported}, 0)).encode()
+            _write_all(res_fd, _TAG_META + _HEADER.pack(len(meta)) + meta + _TAG_END + _HEADER.pack(0))
         try:
             sys.stdout.flush()
             sys.stderr.flush()

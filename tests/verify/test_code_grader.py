@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -354,3 +355,22 @@ def test_check_problem_judges_an_all_zero_case_by_the_other_cases():
         [{"inputs": {"x": 0.0}, "atol": 0.5}, {"inputs": {"x": 1.0}, "atol": 1e-9}],
     ).test_cases
     assert check_problem([0.0, 1.0], cases) is not None
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        1.5,
+        -1.2345678901234567e-308,
+        [-1.2345678901234567e-308] * 9,
+        [1e300] * 10,
+        [2**63 - 1] * 9,
+        10**300,
+        "x" * 300,
+        [1, None, True],
+        {"__complex__": [1.0, 2.0]},
+    ],
+)
+def test_a_case_summary_is_the_value_when_short_and_its_json_cut_at_240_characters_otherwise(wire):
+    text = json.dumps(wire, separators=(",", ":"))
+    assert code._summary(wire) == (wire if len(text) <= 240 else text[:240] + "...")

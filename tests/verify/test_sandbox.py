@@ -379,7 +379,9 @@ def test_a_child_flooding_the_violation_pipe_is_still_stopped_at_its_deadline():
 )
 def test_the_server_collects_what_an_exited_child_wrote(monkeypatch, pidfd):
     if not pidfd:
-        monkeypatch.setattr(forkserver.os, "pidfd_open", lambda pid: (_ for _ in ()).throw(OSError("no pidfd")))
+        monkeypatch.setattr(
+            forkserver.os, "pidfd_open", lambda pid: (_ for _ in ()).throw(OSError("no pidfd"))
+        )
     server = forkserver._ForkServer(None, 0, (False, "test"), lean=True)
     pipes = [os.pipe() for _ in range(3)]
     pid = os.fork()
