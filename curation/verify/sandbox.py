@@ -186,16 +186,19 @@ serve(parent)
 
 def _server_environment() -> dict[str, str]:
     """``clean_environment`` with this interpreter's package directories on PYTHONPATH (the server has no
-    ``site`` to find them)."""
+    ``site`` to find them): its sys.path from the first site-packages (or dist-packages) directory on, i.e. what
+    ``site`` put there, .pth additions included, and not a script's directory or other paths put in front."""
     env = clean_environment()
-    packages = [
-        path
-        for path in sys.path
-        if path
-        and os.path.basename(path.rstrip("/")) in ("site-packages", "dist-packages")
-        and os.path.isdir(path)
-    ]
-    env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], *dict.fromkeys(packages)])
+    paths = [path for path in sys.path if path and os.path.isdir(path)]
+    first = next(
+        (
+            i
+            for i, p in enumerate(paths)
+            if os.path.basename(p.rstrip("/")) in ("site-packages", "dist-packages")
+        ),
+        len(paths),
+    )
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([env["PYTHONPATH"], *paths[first:]]))
     return env
 
 

@@ -458,3 +458,12 @@ def test_a_response_larger_than_the_pipe_is_written_whole():
     finally:
         os.waitpid(pid, 0)
         os.close(read_end)
+
+
+def test_a_fork_server_finds_packages_where_site_put_them_but_not_a_scripts_directory(monkeypatch, tmp_path):
+    script_dir, site_dir, pth_dir = (tmp_path / name for name in ("scripts", "site-packages", "from-a-pth"))
+    for directory in (script_dir, site_dir, pth_dir):
+        directory.mkdir()
+    monkeypatch.setattr(sandbox.sys, "path", [str(script_dir), "", str(site_dir), str(pth_dir), "/no/such/dir"])
+    path = sandbox._server_environment()["PYTHONPATH"].split(os.pathsep)
+    assert path == [sandbox.project_root(), str(site_dir), str(pth_dir)]
