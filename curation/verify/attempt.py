@@ -203,11 +203,10 @@ def run_attempt(payload: dict, emit: Callable[[Any], None]) -> None:
     if function is None or not callable(function):
         emit({"missing": f"the code does not define a function {name!r}"})
         return
-    arguments = payload["arguments"]
     for index, inputs in enumerate(payload["cases"]):
         args = []
         try:
-            for arg, type_name in arguments:
+            for arg, type_name in payload["arguments"]:
                 args.append(_convert_input(inputs[arg], type_name))
         except Exception as exc:
             emit({"case": index, "error": "bad test input: " + _describe(exc)})

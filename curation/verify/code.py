@@ -5,11 +5,11 @@ inputs *positionally, in the declared argument order*. The reference's outputs c
 carries one, otherwise from running ``answer.reference`` in the sandbox once (cached in this process by a hash of
 reference + inputs).
 
-Only plain data leaves a sandboxed child. Inside the child, :func:`to_wire` converts results by *exact* type
-(``type(x) is float``; numpy scalars and numeric arrays by exact numpy type) into JSON with explicit tags for
-complex numbers, NaN/inf, big ints and non-string dict keys; anything else (a float subclass with an ``__eq__``
-that always says yes, a list subclass, an arbitrary object) becomes an ``unsupported`` marker. The comparison
-runs here, outside the child, on values decoded by :func:`from_wire`.
+Only plain data leaves a sandboxed child. Inside the child (:mod:`curation.verify.attempt`), ``to_wire``
+converts results by *exact* type (``type(x) is float``; numpy scalars and numeric arrays by exact numpy type) into
+JSON with explicit tags for complex numbers, NaN/inf, big ints and non-string dict keys; anything else (a float
+subclass with an ``__eq__`` that always says yes, a list subclass, an arbitrary object) becomes an
+``unsupported`` marker. The comparison runs here, outside the child, on values decoded by :func:`from_wire`.
 
 Comparison (:func:`compare`): numbers (int, float, complex; an int where a float is expected is fine) match when
 ``|c - v| <= atol + rtol*|v|`` (complex modulus) and ``c`` is finite: NaN and inf never match. ``bool`` (numpy's
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import _thread
 import cmath
+import hashlib
 import json
 import math
 from collections import OrderedDict
@@ -42,8 +43,6 @@ from curation.verify.attempt import ENTRY, Unsupported, WireMap, from_wire
 from curation.verify.extract import last_python_block
 
 if TYPE_CHECKING:
-    # Only the grader side needs the record types; the fork server imports this module for the child side
-    # alone, and whatever it imports is paid for at every fork.
     from curation.records.answer import CodeAnswer, CodeTestCase
 
 MAX_RTOL = 0.1
@@ -253,8 +252,6 @@ _CACHE_LOCK = _thread.allocate_lock()
 
 
 def _cache_key(answer: CodeAnswer, indices: list[int]) -> str:
-    import hashlib  # not at module level: the fork server imports this module and need not map OpenSSL
-
     blob = json.dumps(
         [
             answer.reference,

@@ -120,7 +120,8 @@ HOSTILE = {
         "import threading\ndef f(x):\n    t = threading.Thread(target=print)\n    t.start()\n    return 2 * x",
         {"error"},
     ),
-    # The grader's module is not in the fork server: importing it in the child finds an empty cache (or fails).
+    # The grader's module is not in the fork server: the child imports it afresh (an empty cache: incorrect), or
+    # fails to within the timeout where compiling it from source is slower than that (error).
     "look_for_cached_expected_outputs": (
         "import curation.verify.code as c\ndef f(x):\n    return [v for v in c._CACHE.values()]",
         {"incorrect", "error"},

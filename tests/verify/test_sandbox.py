@@ -460,10 +460,51 @@ def test_a_response_larger_than_the_pipe_is_written_whole():
         os.close(read_end)
 
 
+def test_a_response_that_one_writev_only_half_sends_is_completed(monkeypatch):
+    read_end, write_end = os.pipe()
+    real_writev = os.writev
+    monkeypatch.setattr(forkserver.os, "writev", lambda fd, buffers: real_writev(fd, [b"".join(buffers)[:7]]))
+    try:
+        forkserver._write_parts(write_end, [b"header", b"tail", b"result"])
+        assert sandbox.FrameReader(read_end).read_bytes() == b"headertailresult"
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
 def test_a_fork_server_finds_packages_where_site_put_them_but_not_a_scripts_directory(monkeypatch, tmp_path):
     script_dir, site_dir, pth_dir = (tmp_path / name for name in ("scripts", "site-packages", "from-a-pth"))
     for directory in (script_dir, site_dir, pth_dir):
         directory.mkdir()
-    monkeypatch.setattr(sandbox.sys, "path", [str(script_dir), "", str(site_dir), str(pth_dir), "/no/such/dir"])
-    path = sandbox._server_environment()["PYTHONPATH"].split(os.pathsep)
-    assert path == [sandbox.project_root(), str(site_dir), str(pth_dir)]
+    egg = tmp_path / "package.egg"
+    egg.write_bytes(b"")
+    monkeypatch.setattr(
+        sandbox.sys, "path", [str(script_dir), "", str(site_dir), str(pth_dir), str(egg), "/no/such/dir"]
+    )
+    path = sandbox._package_path().split(os.pathsep)
+    assert path == [str(site_dir), str(pth_dir), str(egg)]
+
+
+def test_the_users_own_site_packages_stay_out_of_a_fork_servers_reach(monkeypatch, tmp_path):
+    import site
+
+    site_dir, user_site = tmp_path / "venv" / "site-packages", tmp_path / "home" / "site-packages"
+    for directory in (site_dir, user_site):
+        directory.mkdir(parents=True)
+    monkeypatch.setattr(site, "getuserbase", lambda: str(tmp_path / "home"))
+    monkeypatch.setattr(sandbox.sys, "path", [str(user_site), str(site_dir)])
+    assert sandbox._package_path() == str(site_dir)
+
+
+def test_the_servers_packages_come_after_the_standard_library_and_exit_still_exits():
+    source = (
+        "import os, sys\n"
+        "def f():\n"
+        "    first_site = min(i for i, p in enumerate(sys.path) if p.endswith('-packages'))\n"
+        "    stdlib = sys.path.index(os.path.dirname(os.__file__))\n"
+        "    exit(3) if first_site < stdlib else None\n"
+        "    return 'VQFT_SANDBOX_PACKAGE_PATH' in os.environ\n"
+    )
+    assert values(run(source)) == [False]
+    (frame,) = run("def f():\n    exit(5)\n").frames
+    assert json.loads(frame)["error"] == "SystemExit: 5"
