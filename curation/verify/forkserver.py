@@ -893,13 +893,7 @@ class _ForkServer:
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         res_r, res_w = os.pipe2(os.O_CLOEXEC)
         viol_r, viol_w = os.pipe2(os.O_CLOEXEC)
-        try:
-            capacity = min(
-                fcntl.fcntl(out_w, fcntl.F_SETPIPE_SZ, PIPE_CAPACITY),
-                fcntl.fcntl(res_w, fcntl.F_SETPIPE_SZ, PIPE_CAPACITY),
-            )
-        except OSError:
-            capacity = _enlarge_pipes((out_w, res_w))
+        capacity = _enlarge_pipes((out_w, res_w))
         deadline = time.monotonic() + timeout
         pid = os.fork()
         if pid == 0:
@@ -939,8 +933,8 @@ class _ForkServer:
                 os.close(pidfd)
             _kill_group(pid)
             _, status, usage = os.wait4(pid, 0)
-        result = b"".join(got.chunks[1])
-        violations = b"".join(got.chunks[2])
+        result = b"".join(got.results)
+        violations = b"".join(got.violations)
         header = _RESPONSE.pack(
             b"R",
             killed_for,
@@ -1009,8 +1003,9 @@ class _ChildOutput:
         "open",
         "tail",
         "output_total",
-        "chunks",
+        "results",
         "result_size",
+        "violations",
         "violation_size",
         "result_limit",
     )
@@ -1023,8 +1018,9 @@ class _ChildOutput:
         self.open = list(fds)
         self.tail = b""
         self.output_total = 0
-        self.chunks: tuple[list[bytes], list[bytes], list[bytes]] = ([], [], [])
+        self.results: list[bytes] = []
         self.result_size = 0
+        self.violations: list[bytes] = []
         self.violation_size = 0
         self.result_limit = result_limit
 
@@ -1035,11 +1031,11 @@ class _ChildOutput:
             self.tail = (self.tail + chunk)[-2000:]
             return 2 if self.output_total > OUTPUT_LIMIT_BYTES else 0
         if fd == self.fds[1]:
-            self.chunks[1].append(chunk)
+            self.results.append(chunk)
             self.result_size += len(chunk)
             return 3 if self.result_size > self.result_limit else 0
         if self.violation_size < 1 << 16:
-            self.chunks[2].append(chunk)
+            self.violations.append(chunk)
             self.violation_size += len(chunk)
         return 0
 

@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 from curation.verify.forkserver import (  # noqa: F401  (re-exported: the worker and the tests use them)
     _HEADER,
     _KILLED_FOR,
+    _READY_FRAME,
     _REQ_PRELOAD,
     _REQ_RUN,
     _REQUEST,
     _RESPONSE,
     _TAG_END,
     _TAG_META,
-    _TAG_READY,
     _TAG_RESULT,
     ADAPTIVE_PRELOADABLE,
     BASE_PRELOAD,
@@ -262,7 +262,7 @@ def _decode_response(data: bytes, timeout: float) -> tuple[SandboxResult, list[s
 def _parse_result_stream(data: bytes) -> tuple[bool, list[str], Any, bool, bool]:
     """Split the child's result pipe: (set-up done, result frames, meta, saw end marker, malformed)."""
     header = 1 + _HEADER.size
-    ready = data[:header] == _TAG_READY + _HEADER.pack(0)
+    ready = data[:header] == _READY_FRAME
     if not ready:
         return False, [], {}, False, bool(data)
     frames, meta, ended, malformed = _parse_frames(data, header)
