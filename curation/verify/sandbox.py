@@ -348,7 +348,8 @@ class SandboxServer:
 
         self._stop()
         self._proc = subprocess.Popen(
-            [sys.executable, "-S", "-c", _SERVER_BOOTSTRAP, project_root(), str(os.getpid())],
+            # -u: what children print goes straight to their pipe, so they exit without a flush (see forkserver).
+            [sys.executable, "-S", "-u", "-c", _SERVER_BOOTSTRAP, project_root(), str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             # Resolve every shared-library symbol at load time, in the server, rather than lazily in each child

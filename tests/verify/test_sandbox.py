@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
+import sys
 import time
 
 import pytest
@@ -67,6 +69,27 @@ def test_small_output_is_fine():
     result = run("def f():\n    print('hello')\n    return 1")
     assert result.status == "ok"
     assert values(result) == [1]
+
+
+def test_what_a_child_prints_goes_straight_to_its_pipe():
+    # The server runs with -u, so children exit without a flush and still lose nothing they printed.
+    source = "import sys\ndef f():\n    print('hello')\n    return [type(sys.stdout.buffer).__name__, sys.stdout.write_through]"
+    result = run(source)
+    assert result.status == "ok"
+    assert values(result) == [["FileIO", True]]
+    assert result.output_tail == "hello\n"
+
+
+def test_streams_are_unbuffered_only_when_both_write_through_to_the_fd(monkeypatch):
+    with open(os.devnull, "wb", buffering=0) as raw, open(os.devnull, "w") as buffered:
+        direct = io.TextIOWrapper(raw, write_through=True)
+        monkeypatch.setattr(sys, "stdout", direct)
+        monkeypatch.setattr(sys, "stderr", direct)
+        assert forkserver._streams_unbuffered()
+        monkeypatch.setattr(sys, "stderr", buffered)  # a BufferedWriter under the text layer: a flush is due
+        assert not forkserver._streams_unbuffered()
+        monkeypatch.setattr(sys, "stderr", io.TextIOWrapper(raw, write_through=False))
+        assert not forkserver._streams_unbuffered()
 
 
 def test_forbidden_attempt_counts_even_when_caught():
